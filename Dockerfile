@@ -1,0 +1,37 @@
+# wn-agent worker-node image: HTCondor execute node whose entrypoint is tini, then wn-agent.
+# Build here:      npm run image        (builds the agent, the base image from debootstrap, then this file with podman)
+# Build elsewhere: npm ci && npm run build && docker build -t wn-agent .
+ARG BASE=debian:trixie
+FROM ${BASE} AS runtime
+
+# HTCondor, Node.js and tini all come from Debian (trixie ships htcondor 23.9.6 and nodejs 20.19).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      htcondor nodejs tini ca-certificates procps \
+ && rm -rf /var/lib/apt/lists/*
+
+# The agent is one bundled ES module (dist/wn-agent.mjs, built by `npm run build`): no node_modules in the image.
+COPY dist/wn-agent.mjs /opt/wn-agent/wn-agent.mjs
+COPY image/bin/ /usr/local/bin/
+RUN chmod 0755 /usr/local/bin/wn-agent
+
+# condor tools run inside the worker (podman exec ... condor_who) read the agent's rendered configuration.
+ENV CONDOR_CONFIG=/var/lib/wn-agent/condor/condor_config
+
+# Image metadata, written last so that a new revision only rebuilds this layer.
+ARG IMAGE_NAME=wn-agent
+ARG IMAGE_VERSION=0.0.0
+ARG IMAGE_REVISION=unknown
+ARG BUILD_DATE=unknown
+LABEL org.opencontainers.image.title="${IMAGE_NAME}" \
+      org.opencontainers.image.version="${IMAGE_VERSION}" \
+      org.opencontainers.image.revision="${IMAGE_REVISION}" \
+      org.opencontainers.image.created="${BUILD_DATE}" \
+      org.opencontainers.image.description="HTCondor worker node driven by wn-agent"
+RUN mkdir -p /etc/wn-agent \
+ && printf '{"name":"%s","version":"%s","revision":"%s","buildDate":"%s"}\n' \
+      "${IMAGE_NAME}" "${IMAGE_VERSION}" "${IMAGE_REVISION}" "${BUILD_DATE}" > /etc/wn-agent/image.json
+
+# tini is PID 1: it forwards signals to the agent and reaps orphans, which Node does not do.
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/wn-agent"]
+CMD ["run"]

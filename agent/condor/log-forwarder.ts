@@ -1,0 +1,121 @@
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { daemonLogFile, type DaemonLogFile } from './log-line.ts';
+
+export interface ForwardedLine extends DaemonLogFile {
+  file: string;
+  line: string;
+}
+
+interface FileState {
+  ino: number;
+  offset: number;
+  partial: string;
+  /** Keeps a UTF-8 character split across two reads whole. */
+  decoder: StringDecoder;
+  source: DaemonLogFile;
+}
+
+const maxReadPerPoll = 1 << 20;
+
+/**
+ * Follows every daemon log in HTCondor's LOG directory and hands each complete line on. HTCondor sends its daemons'
+ * stdout and stderr to /dev/null, so these files are the only place their words appear (FIELD-NOTES).
+ * Polling (not inotify) because it also sees files that appear later and survives rotation: a file whose inode
+ * changed or that shrank is read again from its start.
+ */
+export class LogForwarder {
+  private readonly files = new Map<string, FileState>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly onLine: (line: ForwardedLine) => void,
+    private readonly pollMs = 250,
+  ) {}
+
+  /** Lines already in the directory are skipped: after a restart of the container they were forwarded before. */
+  async start(): Promise<void> {
+    for (const name of await this.list()) {
+      const source = daemonLogFile(name);
+      if (!source) continue;
+      try {
+        const info = await stat(join(this.dir, name));
+        this.files.set(name, { ino: info.ino, offset: info.size, partial: '', decoder: new StringDecoder('utf8'), source });
+      } catch {
+        // gone between readdir and stat
+      }
+    }
+    this.schedule();
+  }
+
+  /** Reads what is left, including a last line without newline, then stops. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return this.polling;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.polling;
+    await this.poll();
+    for (const [file, state] of this.files) {
+      if (state.partial) this.onLine({ ...state.source, file, line: state.partial });
+      state.partial = '';
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.polling = this.poll().finally(() => this.schedule());
+    }, this.pollMs);
+    this.timer.unref();
+  }
+
+  private async list(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  private async poll(): Promise<void> {
+    for (const name of await this.list()) {
+      const source = daemonLogFile(name);
+      if (source) await this.readFile(name, source);
+    }
+  }
+
+  private async readFile(name: string, source: DaemonLogFile): Promise<void> {
+    const path = join(this.dir, name);
+    let handle;
+    try {
+      handle = await open(path, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const info = await handle.stat();
+      let state = this.files.get(name);
+      if (!state || state.ino !== info.ino || info.size < state.offset) {
+        state = { ino: info.ino, offset: 0, partial: '', decoder: new StringDecoder('utf8'), source };
+        this.files.set(name, state);
+      }
+      while (state.offset < info.size) {
+        const length = Math.min(info.size - state.offset, maxReadPerPoll);
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, state.offset);
+        if (bytesRead === 0) break;
+        state.offset += bytesRead;
+        const text = state.partial + state.decoder.write(buffer.subarray(0, bytesRead));
+        const lines = text.split('\n');
+        state.partial = lines.pop() ?? '';
+        for (const line of lines) if (line !== '') this.onLine({ ...source, file: name, line });
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+}

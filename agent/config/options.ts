@@ -1,0 +1,49 @@
+/**
+ * The agent's one typed configuration, and its defaults. Every value is validated in ./parse.ts;
+ * the CLI (../cli.ts) only maps argv and environment onto it.
+ */
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+export interface AgentConfig {
+  /** Central manager ("host" or "host:port"); HTCondor's own images take it from CONDOR_HOST. */
+  condorHost: string;
+  /** Where the agent keeps its HTCondor configuration, logs, spool and execute directories. */
+  stateDir: string;
+  /** The pool password as mounted (a Kubernetes secret cannot set owner and mode, so it is copied with 0600). */
+  poolPasswordFile: string;
+  /** IDTOKENS as mounted; each file is copied with 0600. */
+  tokenDir: string;
+  /** Extra HTCondor configuration from the site: every file in it is included after the agent's own. */
+  siteConfigDir: string;
+  /** Slot resources; undefined means HTCondor detects them. */
+  cpus: number | undefined;
+  memoryMiB: number | undefined;
+  /** How long the startd may take to appear in the collector. */
+  startupTimeoutMs: number;
+  /** How long HTCondor may take to shut down gracefully before it is stopped fast, then killed. */
+  stopTimeoutMs: number;
+  /** Seconds between the startd's ad updates to the collector (HTCondor's UPDATE_INTERVAL). */
+  updateIntervalS: number;
+  logLevel: LogLevel;
+}
+
+export const defaults = {
+  stateDir: '/var/lib/wn-agent',
+  poolPasswordFile: '/etc/condor/passwords-orig.d/POOL',
+  tokenDir: '/etc/condor/tokens-orig.d',
+  siteConfigDir: '/etc/wn-agent/condor.d',
+  startupTimeout: '2m',
+  stopTimeout: '1m',
+  updateInterval: '60',
+  logLevel: 'info',
+} as const satisfies Record<string, string>;
+
+/** Fixed facts about HTCondor as Debian and the image install it. */
+export const condorPaths = {
+  releaseDir: '/usr',
+  sbin: '/usr/sbin',
+  bin: '/usr/bin',
+  // Debian puts helpers in /usr/libexec/condor; with our own CONDOR_CONFIG, LIBEXEC must be set (FIELD-NOTES).
+  libexec: '/usr/libexec/condor',
+} as const;

@@ -1,0 +1,94 @@
+import { configError } from '../errors.ts';
+import { defaults, logLevels, type AgentConfig, type LogLevel } from './options.ts';
+import { parseDuration, parseSizeMiB } from './units.ts';
+
+/** What the CLI hands over: strings as typed on the command line or found in WN_* variables. */
+export interface RawOptions {
+  condorHost?: string | undefined;
+  stateDir?: string | undefined;
+  poolPasswordFile?: string | undefined;
+  tokenDir?: string | undefined;
+  siteConfigDir?: string | undefined;
+  cpus?: string | undefined;
+  memory?: string | undefined;
+  startupTimeout?: string | undefined;
+  stopTimeout?: string | undefined;
+  updateInterval?: string | undefined;
+  logLevel?: string | undefined;
+}
+
+/** "--cpus (WN_CPUS)": how an error names an option, whichever way the operator set it. */
+export function optionName(flag: string): string {
+  return `--${flag} (WN_${flag.toUpperCase().replaceAll('-', '_')})`;
+}
+
+function received(value: string): string {
+  return JSON.stringify(value);
+}
+
+function duration(flag: string, value: string, { min = 0 } = {}): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < min) {
+    throw configError(`${optionName(flag)}: expected a duration such as 30s, 10m or plain seconds${min ? ` of at least ${min} ms` : ''}, got ${received(value)}`);
+  }
+  return ms;
+}
+
+function positiveInteger(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
+    throw configError(`${optionName(flag)}: expected a whole number of at least 1, got ${received(value)}`);
+  }
+  return Number(value);
+}
+
+function path(flag: string, value: string): string {
+  if (!value.startsWith('/')) throw configError(`${optionName(flag)}: expected an absolute path, got ${received(value)}`);
+  return value;
+}
+
+/** host, host:port, [v6]:port, or an IP; no spaces, no scheme. */
+function condorHost(value: string | undefined): string {
+  const name = `${optionName('condor-host')} or CONDOR_HOST`;
+  if (value === undefined || value.trim() === '') {
+    throw configError(`${name}: the central manager is required (e.g. CONDOR_HOST=cm.example.org), got nothing`);
+  }
+  const host = value.trim();
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/.test(host)) {
+    throw configError(`${name}: expected host or host:port, got ${received(value)}`);
+  }
+  const port = /:(\d+)$/.exec(host)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    throw configError(`${name}: port must be 1-65535, got ${received(value)}`);
+  }
+  return host;
+}
+
+/**
+ * Validates everything at start, before anything runs, so that a bad value costs nothing.
+ * `env` supplies HTCondor's own convention (CONDOR_HOST) when --condor-host / WN_CONDOR_HOST is not given.
+ */
+export function parseConfig(raw: RawOptions, env: Record<string, string | undefined> = {}): AgentConfig {
+  const logLevel = raw.logLevel ?? defaults.logLevel;
+  if (!(logLevels as readonly string[]).includes(logLevel)) {
+    throw configError(`${optionName('log-level')}: expected one of ${logLevels.join(', ')}, got ${received(logLevel)}`);
+  }
+  const memory = raw.memory === undefined || raw.memory === '' ? undefined : parseSizeMiB(raw.memory);
+  if (raw.memory !== undefined && raw.memory !== '' && (memory === undefined || memory < 1)) {
+    throw configError(`${optionName('memory')}: expected a size such as 4096 (MiB), 4G or 512Mi, got ${received(raw.memory)}`);
+  }
+  const updateMs = duration('update-interval', raw.updateInterval ?? defaults.updateInterval, { min: 1000 });
+  return {
+    condorHost: condorHost(raw.condorHost ?? env.CONDOR_HOST),
+    stateDir: path('state-dir', raw.stateDir ?? defaults.stateDir),
+    poolPasswordFile: path('pool-password-file', raw.poolPasswordFile ?? defaults.poolPasswordFile),
+    tokenDir: path('token-dir', raw.tokenDir ?? defaults.tokenDir),
+    siteConfigDir: path('site-config-dir', raw.siteConfigDir ?? defaults.siteConfigDir),
+    cpus: positiveInteger('cpus', raw.cpus),
+    memoryMiB: memory,
+    startupTimeoutMs: duration('startup-timeout', raw.startupTimeout ?? defaults.startupTimeout, { min: 1000 }),
+    stopTimeoutMs: duration('stop-timeout', raw.stopTimeout ?? defaults.stopTimeout),
+    updateIntervalS: Math.round(updateMs / 1000),
+    logLevel: logLevel as LogLevel,
+  };
+}

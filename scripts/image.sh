@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# npm run image: builds localhost/wn-agent:dev (and its base image, once) with podman.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$WN_ROOT"
+bash scripts/setup-host.sh
+bash scripts/base-image.sh
+[ -d node_modules ] || { say "npm ci"; npm ci --no-audit --no-fund >/dev/null; }
+say "bundling the agent (dist/wn-agent.mjs)"
+node scripts/build.mjs
+revision=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- 2>/dev/null || revision="$revision-dirty"
+version=$(node -p 'require("./package.json").version')
+say "podman build $WN_IMAGE (revision $revision; the first build installs HTCondor, about a minute)"
+podman build --network host --isolation chroot --layers \
+  --build-arg BASE=localhost/debian:trixie \
+  --build-arg IMAGE_NAME="${WN_IMAGE%:*}" \
+  --build-arg IMAGE_VERSION="$version" \
+  --build-arg IMAGE_REVISION="$revision" \
+  --build-arg BUILD_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  -t "$WN_IMAGE" . >/tmp/wn-agent-image-build.log 2>&1 || { tail -40 /tmp/wn-agent-image-build.log; exit 1; }
+say "built $WN_IMAGE"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the system packages the image build, the local pool and the tests need, if any is missing:
+#   podman + runc (container runtime), buildah (podman build), debootstrap (base image), squashfuse + squashfs-tools
+#   (the CVMFS stand-in), fuse3. Needs root and apt-get (Debian 12).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+need=()
+for pair in podman:podman runc:runc debootstrap:debootstrap squashfuse:squashfuse mksquashfs:squashfs-tools buildah:buildah fusermount3:fuse3; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+if [ ${#need[@]} -eq 0 ]; then
+  say "system packages present (podman, runc, buildah, debootstrap, squashfuse)"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  say "missing ${need[*]} and not root: install them with apt-get as root" && exit 1
+fi
+say "installing ${need[*]} with apt-get (one time, about a minute)"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${need[@]}" uidmap >/dev/null
+say "installed ${need[*]}"
