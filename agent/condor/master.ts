@@ -17,8 +17,7 @@ export interface MasterExit {
 }
 
 /** How long each escalation stage of stop() may take after the graceful one. */
-const fastShutdownMs = 15_000;
-const killWaitMs = 5_000;
+export const stopStages = { fastShutdownMs: 15_000, killWaitMs: 5_000 };
 
 /**
  * condor_master in the foreground (-f), supervised: one state, one exit promise. It runs in its own process group
@@ -32,8 +31,14 @@ export class MasterProcess {
   private stopRequested = false;
   private stoppedBy: MasterExit['stoppedBy'];
 
-  constructor(configFile: string, onOutput: (line: string, stream: 'stdout' | 'stderr') => void) {
-    this.child = spawn(join(condorPaths.sbin, 'condor_master'), ['-f'], {
+  constructor(
+    configFile: string,
+    onOutput: (line: string, stream: 'stdout' | 'stderr') => void,
+    /** The program and its arguments; tests put a fixture program here. */
+    command: readonly [string, ...string[]] = [join(condorPaths.sbin, 'condor_master'), '-f'],
+  ) {
+    const [file, ...args] = command;
+    this.child = spawn(file, args, {
       env: { ...process.env, CONDOR_CONFIG: configFile },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,10 +106,10 @@ export class MasterProcess {
       if (!(await this.exitWithin(gracefulMs))) {
         this.stoppedBy = 'fast';
         this.signal('SIGQUIT');
-        if (!(await this.exitWithin(fastShutdownMs))) {
+        if (!(await this.exitWithin(stopStages.fastShutdownMs))) {
           this.stoppedBy = 'kill';
           this.killGroup();
-          await this.exitWithin(killWaitMs);
+          await this.exitWithin(stopStages.killWaitMs);
         }
       }
     }

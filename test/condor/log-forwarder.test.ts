@@ -1,0 +1,68 @@
+import { appendFile, mkdtemp, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LogForwarder, type ForwardedLine } from '../../agent/condor/log-forwarder.ts';
+import { waitFor } from '../../agent/util/wait.ts';
+
+let dir: string;
+let seen: ForwardedLine[];
+let forwarder: LogForwarder;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wn-logs-'));
+  seen = [];
+});
+afterEach(async () => {
+  await forwarder.stop();
+});
+
+const lines = (): string[] => seen.map((entry) => `${entry.daemon}${entry.slot ? `/${entry.slot}` : ''}: ${entry.line}`);
+const until = (count: number): Promise<true> =>
+  waitFor(async () => (seen.length >= count ? true : undefined), { timeoutMs: 5000, intervalMs: 10, what: `${count} lines` });
+
+describe('LogForwarder', () => {
+  it('forwards lines written after start, from files that appear later too, and not what was there before', async () => {
+    await writeFile(join(dir, 'MasterLog'), 'old line from an earlier run\n');
+    forwarder = new LogForwarder(dir, (line) => seen.push(line), 10);
+    await forwarder.start();
+    await appendFile(join(dir, 'MasterLog'), 'new master line\n');
+    await writeFile(join(dir, 'StarterLog.slot1_1'), 'starter line\n');
+    await writeFile(join(dir, 'MasterLog.old'), 'rotated copy\n');
+    await until(2);
+    expect(lines().sort()).toEqual(['master: new master line', 'starter/slot1_1: starter line']);
+  });
+
+  it('holds back a partial line until its newline arrives, and keeps a split UTF-8 character whole', async () => {
+    forwarder = new LogForwarder(dir, (line) => seen.push(line), 10);
+    await forwarder.start();
+    const text = Buffer.from('Zürich\n');
+    await writeFile(join(dir, 'StartLog'), text.subarray(0, 2)); // ends inside the two-byte ü
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toEqual([]);
+    await appendFile(join(dir, 'StartLog'), text.subarray(2));
+    await until(1);
+    expect(lines()).toEqual(['startd: Zürich']);
+  });
+
+  it('starts again from the top of a rotated or truncated file', async () => {
+    forwarder = new LogForwarder(dir, (line) => seen.push(line), 10);
+    await forwarder.start();
+    await writeFile(join(dir, 'StartLog'), 'one\ntwo\n');
+    await until(2);
+    await rename(join(dir, 'StartLog'), join(dir, 'StartLog.old'));
+    await writeFile(join(dir, 'StartLog'), 'three\n');
+    await until(3);
+    await writeFile(join(dir, 'StartLog'), 'x\n'); // truncated in place
+    await until(4);
+    expect(lines()).toEqual(['startd: one', 'startd: two', 'startd: three', 'startd: x']);
+  });
+
+  it('on stop, delivers what is left, including a last line without newline', async () => {
+    forwarder = new LogForwarder(dir, (line) => seen.push(line), 60_000);
+    await forwarder.start();
+    await writeFile(join(dir, 'MasterLog'), '**** condor_master EXITING WITH STATUS 0\nno newline');
+    await forwarder.stop();
+    expect(lines()).toEqual(['master: **** condor_master EXITING WITH STATUS 0', 'master: no newline']);
+  });
+});

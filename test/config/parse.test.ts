@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { defaults } from '../../agent/config/options.ts';
+import { optionName, parseConfig } from '../../agent/config/parse.ts';
+import { AgentError } from '../../agent/errors.ts';
+
+function configErrorOf(fn: () => unknown): AgentError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as AgentError).code).toBe('WN_ERR_CONFIG');
+    expect((error as AgentError).exitCode).toBe(2);
+    return error as AgentError;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('parseConfig', () => {
+  it('fills in the documented defaults', () => {
+    const config = parseConfig({ condorHost: 'cm.example.org' });
+    expect(config).toEqual({
+      condorHost: 'cm.example.org',
+      stateDir: defaults.stateDir,
+      poolPasswordFile: '/etc/condor/passwords-orig.d/POOL',
+      tokenDir: '/etc/condor/tokens-orig.d',
+      siteConfigDir: '/etc/wn-agent/condor.d',
+      cpus: undefined,
+      memoryMiB: undefined,
+      startupTimeoutMs: 120_000,
+      stopTimeoutMs: 60_000,
+      updateIntervalS: 60,
+      logLevel: 'info',
+    });
+  });
+
+  it("takes the central manager from CONDOR_HOST, HTCondor's image convention, when no flag is given", () => {
+    expect(parseConfig({}, { CONDOR_HOST: 'cm:9618' }).condorHost).toBe('cm:9618');
+    expect(parseConfig({ condorHost: 'flag-cm' }, { CONDOR_HOST: 'env-cm' }).condorHost).toBe('flag-cm');
+    expect(parseConfig({}, { CONDOR_HOST: '[fd00::1]:9618' }).condorHost).toBe('[fd00::1]:9618');
+  });
+
+  it('converts units', () => {
+    const config = parseConfig({ condorHost: 'cm', cpus: '8', memory: '16G', startupTimeout: '90s', stopTimeout: '0', updateInterval: '5s' });
+    expect(config).toMatchObject({ cpus: 8, memoryMiB: 16_384, startupTimeoutMs: 90_000, stopTimeoutMs: 0, updateIntervalS: 5 });
+  });
+
+  it.each([
+    [{}, '--condor-host (WN_CONDOR_HOST) or CONDOR_HOST', 'required'],
+    [{ condorHost: 'http://cm' }, '--condor-host (WN_CONDOR_HOST) or CONDOR_HOST', '"http://cm"'],
+    [{ condorHost: 'cm:99999' }, 'CONDOR_HOST: port must be 1-65535', '"cm:99999"'],
+    [{ condorHost: 'cm', cpus: 'many' }, '--cpus (WN_CPUS)', '"many"'],
+    [{ condorHost: 'cm', cpus: '0' }, '--cpus (WN_CPUS)', '"0"'],
+    [{ condorHost: 'cm', cpus: '2.5' }, '--cpus (WN_CPUS)', '"2.5"'],
+    [{ condorHost: 'cm', memory: '4X' }, '--memory (WN_MEMORY)', '"4X"'],
+    [{ condorHost: 'cm', startupTimeout: 'soon' }, '--startup-timeout (WN_STARTUP_TIMEOUT)', '"soon"'],
+    [{ condorHost: 'cm', startupTimeout: '10ms' }, '--startup-timeout (WN_STARTUP_TIMEOUT)', 'at least 1000 ms'],
+    [{ condorHost: 'cm', stopTimeout: '-1' }, '--stop-timeout (WN_STOP_TIMEOUT)', '"-1"'],
+    [{ condorHost: 'cm', updateInterval: '100ms' }, '--update-interval (WN_UPDATE_INTERVAL)', '"100ms"'],
+    [{ condorHost: 'cm', stateDir: 'relative/dir' }, '--state-dir (WN_STATE_DIR)', 'absolute path'],
+    [{ condorHost: 'cm', poolPasswordFile: 'POOL' }, '--pool-password-file (WN_POOL_PASSWORD_FILE)', '"POOL"'],
+    [{ condorHost: 'cm', logLevel: 'loud' }, '--log-level (WN_LOG_LEVEL)', '"loud"'],
+  ])('%j is refused with a message naming %s', (raw, name, detail) => {
+    const error = configErrorOf(() => parseConfig(raw));
+    expect(error.message).toContain(name);
+    expect(error.message).toContain(detail);
+  });
+
+  it('names flags and their WN_ variables the same way everywhere', () => {
+    expect(optionName('pool-password-file')).toBe('--pool-password-file (WN_POOL_PASSWORD_FILE)');
+  });
+});

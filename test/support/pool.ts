@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { waitFor } from '../../agent/util/wait.ts';
+import { check, image, podman, repoRoot, run, type Result } from './exec.ts';
+
+/**
+ * The real local pool (scripts/pool.sh) as tests see it: a central manager + schedd container configured the
+ * ordinary way, and worker containers of the built image joined to it.
+ */
+export class TestPool {
+  readonly network: string;
+  readonly cm: string;
+  readonly secretDir: string;
+
+  constructor(readonly name: string) {
+    this.network = `wn-${name}`;
+    this.cm = `wn-${name}-cm`;
+    this.secretDir = `/var/tmp/wn-pool-${name}`;
+  }
+
+  up(): Promise<string> {
+    return check('bash', [`${repoRoot}scripts/pool.sh`, 'up', this.name], { timeoutMs: 180_000 });
+  }
+
+  down(): Promise<string> {
+    return check('bash', [`${repoRoot}scripts/pool.sh`, 'down', this.name], { timeoutMs: 180_000 });
+  }
+
+  /** Runs a command in the central manager container, as root or as the pool's unprivileged submitter. */
+  exec(args: readonly string[], { user, input }: { user?: string; input?: string } = {}): Promise<string> {
+    return podman(['exec', ...(input === undefined ? [] : ['-i']), ...(user ? ['-u', user, '-w', `/home/${user}`] : []), this.cm, ...args], {
+      ...(input === undefined ? {} : { input }),
+    });
+  }
+
+  /** condor_status -af ... over slot ads, one array per slot. */
+  async status(constraint: string, attrs: readonly string[]): Promise<string[][]> {
+    const out = await this.exec(['condor_status', '-constraint', constraint, '-af:t', ...attrs]);
+    return rows(out);
+  }
+
+  async history(constraint: string, attrs: readonly string[]): Promise<string[][]> {
+    const out = await this.exec(['condor_history', '-constraint', constraint, '-af:t', ...attrs]);
+    return rows(out);
+  }
+
+  /** Writes files into the submitter's home and submits as that (non-root) user; returns the cluster ID. */
+  async submit(submitFile: string, files: Record<string, { text: string; mode?: string }> = {}): Promise<number> {
+    for (const [name, file] of Object.entries(files)) {
+      await this.exec(['sh', '-c', `cat > ${name} && chmod ${file.mode ?? '0644'} ${name}`], { user: 'submitter', input: file.text });
+    }
+    const out = await this.exec(['condor_submit', '-terse', '-'], { user: 'submitter', input: submitFile });
+    const cluster = /^(\d+)\./.exec(out.trim())?.[1];
+    if (!cluster) throw new Error(`condor_submit printed no cluster: ${out}`);
+    return Number(cluster);
+  }
+
+  /** Waits until every job of the cluster is in the history (completed or removed) and returns the asked attributes. */
+  waitForHistory(cluster: number, count: number, attrs: readonly string[], timeoutMs = 180_000): Promise<string[][]> {
+    return waitFor(
+      async () => {
+        const done = await this.history(`ClusterId == ${cluster}`, attrs);
+        return done.length >= count ? done : undefined;
+      },
+      { timeoutMs, intervalMs: 1000, what: `cluster ${cluster} in condor_history` },
+    );
+  }
+
+  /** Starts a worker from the built image on the pool's network; returns its container name. */
+  async startWorker(options: WorkerOptions = {}): Promise<Worker> {
+    const name = options.name ?? `wn-${this.name}-w-${randomBytes(3).toString('hex')}`;
+    const env = { CONDOR_HOST: this.cm, ...options.env };
+    const mounts = options.mounts ?? [`${this.secretDir}/POOL:/etc/condor/passwords-orig.d/POOL:ro`];
+    await podman([
+      'run', '-d', '--privileged', '--name', name, '--hostname', options.hostname ?? name,
+      '--network', this.network, '--label', `wn-pool=${this.name}`,
+      ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+      ...mounts.flatMap((mount) => ['-v', mount]),
+      image, 'run', ...(options.agentArgs ?? []),
+    ]);
+    return new Worker(name);
+  }
+}
+
+export interface WorkerOptions {
+  name?: string;
+  hostname?: string;
+  env?: Record<string, string>;
+  /** podman -v specs; default: the pool password at /etc/condor/passwords-orig.d/POOL and nothing else. */
+  mounts?: string[];
+  agentArgs?: string[];
+}
+
+export class Worker {
+  constructor(readonly name: string) {}
+
+  logs(): Promise<Result> {
+    return run('podman', ['logs', this.name]);
+  }
+
+  /** The agent's stdout as parsed JSON lines (every line must be JSON: that is what a log store ingests). */
+  async jsonLogs(): Promise<Record<string, unknown>[]> {
+    const { stdout } = await this.logs();
+    return stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  /** Waits for the container to stop on its own and returns its exit code. */
+  async waitExit(timeoutMs = 120_000): Promise<number> {
+    const out = await check('podman', ['wait', this.name], { timeoutMs });
+    return Number(out.trim());
+  }
+
+  stop(timeoutS = 60): Promise<string> {
+    return podman(['stop', '-t', String(timeoutS), this.name], { timeoutMs: (timeoutS + 30) * 1000 });
+  }
+
+  exec(args: readonly string[]): Promise<string> {
+    return podman(['exec', this.name, ...args]);
+  }
+
+  remove(): Promise<Result> {
+    return run('podman', ['rm', '-f', '-t', '5', this.name]);
+  }
+}
+
+function rows(out: string): string[][] {
+  return out
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => line.split('\t'));
+}
+
+/** The one pool the integration tests share; global-setup starts it, named so it cannot collide with the demo. */
+export const testPool = new TestPool(process.env.WN_TEST_POOL ?? 'it');
