@@ -13,7 +13,8 @@ RUN apt-get update \
 # The agent is one bundled ES module (dist/wn-agent.mjs, built by `npm run build`): no node_modules in the image.
 COPY dist/wn-agent.mjs /opt/wn-agent/wn-agent.mjs
 COPY image/bin/ /usr/local/bin/
-RUN chmod 0755 /usr/local/bin/wn-agent
+COPY image/libexec/ /usr/local/libexec/wn-agent/
+RUN chmod 0755 /usr/local/bin/wn-agent /usr/local/libexec/wn-agent/*
 
 # condor tools run inside the worker (podman exec ... condor_who) read the agent's rendered configuration.
 ENV CONDOR_CONFIG=/var/lib/wn-agent/condor/condor_config

@@ -6,10 +6,11 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { defaults } from './config/options.ts';
-import { parseConfig, type RawOptions } from './config/parse.ts';
+import { attributeEnvPrefix, parseConfig, type RawOptions } from './config/parse.ts';
 import { AgentError, ExitCode } from './errors.ts';
 import { runAgent } from './lifecycle/run.ts';
 import { createLogger } from './log/logger.ts';
+import { detectTraceability, logFields } from './metadata/traceability.ts';
 import { agentVersion } from './version.ts';
 
 function fail(error: AgentError): never {
@@ -19,16 +20,29 @@ function fail(error: AgentError): never {
   process.exit(error.exitCode);
 }
 
+// WN_ATTR_<Name> variables carry operator attributes, not options: yargs' strict mode would call them unknown.
+const attributeEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith(attributeEnvPrefix)));
+for (const key of Object.keys(attributeEnv)) delete process.env[key];
+
+/** yargs names an unknown WN_FOO variable as "foo"; say which variable it was. */
+function unknownArgumentMessage(message: string): string {
+  const unknown = Object.keys(process.env).filter((key) => key.startsWith('WN_'));
+  const named = unknown.filter((key) => message.toLowerCase().includes(key.slice(3).toLowerCase().replaceAll('_', '')));
+  return named.length ? `${message} (from the environment: ${named.join(', ')}; see wn-agent --help)` : message;
+}
+
 async function run(raw: RawOptions): Promise<void> {
   let config;
   try {
-    config = parseConfig(raw, process.env);
+    config = parseConfig(raw, { ...process.env, ...attributeEnv });
   } catch (error) {
     if (error instanceof AgentError) fail(error);
     throw error;
   }
-  const { logger, flush } = createLogger(config.logLevel);
-  const summary = await runAgent(config, logger);
+  // Detected before the logger exists: every line, HTCondor's included, carries task, container and image.
+  const trace = await detectTraceability(process.env, { kubernetesEnv: config.kubernetesEnv, overrides: { image: config.image, host: config.containerHost } });
+  const { logger, flush } = createLogger(config.logLevel, logFields(trace));
+  const summary = await runAgent(config, logger, trace);
   logger.info({ event: 'summary', ...summary }, `wn-agent exiting: ${summary.reason}`);
   flush();
   process.exit(summary.exitCode);
@@ -54,12 +68,20 @@ await yargs(hideBin(process.argv))
         .option('startup-timeout', { type: 'string', describe: `how long the startd may take to appear in the collector (default ${defaults.startupTimeout})` })
         .option('stop-timeout', { type: 'string', describe: `graceful HTCondor shutdown before fast shutdown (default ${defaults.stopTimeout})` })
         .option('update-interval', { type: 'string', describe: `startd ad updates to the collector (default ${defaults.updateInterval}s)` })
-        .option('log-level', { type: 'string', describe: `trace, debug, info, warn, error (default ${defaults.logLevel})` }),
+        .option('log-level', { type: 'string', describe: `trace, debug, info, warn, error (default ${defaults.logLevel})` })
+        .option('attr', { type: 'string', array: true, describe: 'extra slot attribute Name=value, repeatable (also WN_ATTR_<Name>=value)' })
+        .option('image', { type: 'string', describe: 'image name for ContainerImage (default: the image metadata file)' })
+        .option('container-host', { type: 'string', describe: 'physical host for ContainerHost, where the scheduler does not say' })
+        .option('reserved-memory', { type: 'string', describe: `memory kept from a detected limit for the agent and HTCondor (default ${defaults.reservedMemory})` })
+        .option('k8s-pod-name-var', { type: 'string', describe: `downward-API variable with the pod name (default ${defaults.k8sPodNameVar})` })
+        .option('k8s-namespace-var', { type: 'string', describe: `... with the namespace (default ${defaults.k8sNamespaceVar})` })
+        .option('k8s-pod-uid-var', { type: 'string', describe: `... with the pod UID (default ${defaults.k8sPodUidVar})` })
+        .option('k8s-node-name-var', { type: 'string', describe: `... with the node name (default ${defaults.k8sNodeNameVar})` }),
     (argv) => run(argv as RawOptions),
   )
   .fail((message, error) => {
     if (error) throw error;
-    fail(new AgentError('WN_ERR_CONFIG', message));
+    fail(new AgentError('WN_ERR_CONFIG', unknownArgumentMessage(message)));
   })
   .help()
   .parseAsync()

@@ -11,12 +11,12 @@ node scripts/build.mjs
 revision=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- 2>/dev/null || revision="$revision-dirty"
 version=$(node -p 'require("./package.json").version')
-say "podman build $WN_IMAGE (revision $revision; the first build installs HTCondor, about a minute)"
+say "podman build $WN_IMAGE_TAG (revision $revision; the first build installs HTCondor, about a minute)"
 podman build --network host --isolation chroot --layers \
   --build-arg BASE=localhost/debian:trixie \
-  --build-arg IMAGE_NAME="${WN_IMAGE%:*}" \
+  --build-arg IMAGE_NAME="${WN_IMAGE_TAG%:*}" \
   --build-arg IMAGE_VERSION="$version" \
   --build-arg IMAGE_REVISION="$revision" \
   --build-arg BUILD_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-  -t "$WN_IMAGE" . >/tmp/wn-agent-image-build.log 2>&1 || { tail -40 /tmp/wn-agent-image-build.log; exit 1; }
-say "built $WN_IMAGE"
+  -t "$WN_IMAGE_TAG" . >/tmp/wn-agent-image-build.log 2>&1 || { tail -40 /tmp/wn-agent-image-build.log; exit 1; }
+say "built $WN_IMAGE_TAG"

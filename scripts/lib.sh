@@ -3,5 +3,5 @@ WN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export WN_ROOT
 # runc and rlimits that work on these hosts (see scripts/containers.conf).
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$WN_ROOT/scripts/containers.conf}
-export WN_IMAGE=${WN_IMAGE:-localhost/wn-agent:dev}
+export WN_IMAGE_TAG=${WN_IMAGE_TAG:-localhost/wn-agent:dev}
 say() { printf '\033[1m[wn-agent %s]\033[0m %s\n' "$(basename "$0" .sh)" "$*" >&2; }

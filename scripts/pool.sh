@@ -19,7 +19,7 @@ up)
   if [ ! -s "$dir/POOL" ]; then
     # A pool password as HTCondor writes it (condor_store_cred), from a random secret that is never printed.
     head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$dir/secret"
-    podman run --rm --network none -e CONDOR_CONFIG=/etc/condor/condor_config -v "$dir:/out" --entrypoint /bin/sh "$WN_IMAGE" \
+    podman run --rm --network none -e CONDOR_CONFIG=/etc/condor/condor_config -v "$dir:/out" --entrypoint /bin/sh "$WN_IMAGE_TAG" \
       -c 'condor_store_cred add -c -i /out/secret -f /out/POOL >/dev/null' 
     rm -f "$dir/secret"
     chmod 0600 "$dir/POOL"
@@ -31,7 +31,7 @@ up)
     -e CONDOR_CONFIG=/etc/condor-pool/condor_config \
     -v "$WN_ROOT/scripts/pool/central-manager.conf:/etc/condor-pool/condor_config:ro" \
     -v "$dir/POOL:/etc/condor/passwords.d/POOL:ro" \
-    --entrypoint /usr/bin/tini "$WN_IMAGE" -- /bin/sh -c \
+    --entrypoint /usr/bin/tini "$WN_IMAGE_TAG" -- /bin/sh -c \
     'mkdir -p /var/lib/condor-pool/log /var/lib/condor-pool/spool /var/lib/condor-pool/execute /var/lib/condor-pool/lock /var/lib/condor-pool/run &&
      chown condor:condor /var/lib/condor-pool/* && (id submitter >/dev/null 2>&1 || useradd -m submitter 2>/dev/null) && exec condor_master -f' >/dev/null
   for _ in $(seq 1 120); do
@@ -53,7 +53,7 @@ worker)
     -e CONDOR_HOST="$cm" \
     -v "$dir/POOL:/etc/condor/passwords-orig.d/POOL:ro" \
     -v "$WN_ROOT/scripts/pool/worker-test.conf:/etc/wn-agent/condor.d/50-test.conf:ro" \
-    "${podman_args[@]}" "$WN_IMAGE" run "$@"
+    "${podman_args[@]}" "$WN_IMAGE_TAG" run "$@"
   ;;
 down)
   ids=$(podman ps -aq --filter "label=wn-pool=$name")

@@ -1,6 +1,6 @@
 import { condorPaths } from '../config/options.ts';
 import type { AgentConfig } from '../config/options.ts';
-import { classAdString } from './classad.ts';
+import { configClassAdString } from './classad.ts';
 import type { CondorLayout } from './layout.ts';
 
 export interface RenderInput {
@@ -10,18 +10,22 @@ export interface RenderInput {
   instanceId: string;
   /** Site configuration files to include after the agent's own settings, in this order. */
   siteConfigFiles: readonly string[];
+  /** Slot resources decided by the agent (flags, cgroup limits, scheduler, host). */
+  resources: { cpus: number; memoryMiB: number };
+  /** Attributes for every slot ad: traceability and the operator's --attr values. Plain strings; quoted here. */
+  attributes: Record<string, string>;
+  /** Unique per container, so that two containers with one host name are two machines. */
+  machineName: string;
+  /** USER_JOB_WRAPPER, when the image has it. */
+  jobWrapper?: string | undefined;
 }
 
 /**
  * The execute node's HTCondor configuration. Self-contained (it does not read Debian's /etc/condor/condor_config),
  * so what the startd does is decided here and in the site's files only.
  */
-export function renderCondorConfig({ config, layout, instanceId, siteConfigFiles }: RenderInput): string {
-  const slotResources = [
-    config.cpus === undefined ? undefined : `cpus=${config.cpus}`,
-    config.memoryMiB === undefined ? undefined : `memory=${config.memoryMiB}`,
-  ].filter((part) => part !== undefined);
-
+export function renderCondorConfig({ config, layout, instanceId, siteConfigFiles, resources, attributes, machineName, jobWrapper }: RenderInput): string {
+  const advertised = { WnAgentInstance: instanceId, ...attributes };
   const lines = [
     '# Rendered by wn-agent at every start; edits here are lost. Site settings go in files under',
     `# ${config.siteConfigDir} (included at the end).`,
@@ -58,15 +62,21 @@ export function renderCondorConfig({ config, layout, instanceId, siteConfigFiles
     '# One partitionable slot owning the whole container.',
     'NUM_SLOTS = 1',
     'NUM_SLOTS_TYPE_1 = 1',
-    `SLOT_TYPE_1 = ${slotResources.length ? slotResources.join(', ') : '100%'}`,
+    `NUM_CPUS = ${resources.cpus}`,
+    `MEMORY = ${resources.memoryMiB}`,
+    'SLOT_TYPE_1 = 100%',
     'SLOT_TYPE_1_PARTITIONABLE = True',
-    ...(config.cpus === undefined ? [] : [`NUM_CPUS = ${config.cpus}`]),
-    ...(config.memoryMiB === undefined ? [] : [`MEMORY = ${config.memoryMiB}`]),
     'use POLICY: Always_Run_Jobs',
     '',
-    '# How the agent finds its own ads in the collector.',
-    `WnAgentInstance = ${classAdString(instanceId)}`,
-    'STARTD_ATTRS = $(STARTD_ATTRS) WnAgentInstance',
+    '# A name per container: host names repeat across containers (and pods), machines in the collector must not.',
+    `NETWORK_HOSTNAME = ${machineName}`,
+    '',
+    '# Traceability and operator attributes, in every slot ad (dynamic slots inherit STARTD_ATTRS).',
+    ...Object.entries(advertised).map(([name, value]) => `${name} = ${configClassAdString(value)}`),
+    `STARTD_ATTRS = $(STARTD_ATTRS) ${Object.keys(advertised).join(' ')}`,
+    ...(jobWrapper
+      ? ['', '# Records task, container and image in each job ad (condor_chirp), then execs the job.', `USER_JOB_WRAPPER = ${jobWrapper}`]
+      : []),
     '',
     '# Site configuration',
     ...siteConfigFiles.map((file) => `include : ${file}`),

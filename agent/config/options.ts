@@ -26,6 +26,16 @@ export interface AgentConfig {
   /** Seconds between the startd's ad updates to the collector (HTCondor's UPDATE_INTERVAL). */
   updateIntervalS: number;
   logLevel: LogLevel;
+  /** Operator attributes for every slot ad (--attr Name=value, WN_ATTR_<Name>=value); values are strings. */
+  attributes: Record<string, string>;
+  /** Overrides the image name from the image's metadata file. */
+  image: string | undefined;
+  /** The physical host, where the scheduler does not say (Nomad, plain podman/docker). */
+  containerHost: string | undefined;
+  /** Names of the downward-API variables of a Kubernetes pod. */
+  kubernetesEnv: { podName: string; namespace: string; podUid: string; nodeName: string };
+  /** Memory kept back for the agent and HTCondor's daemons when the slot's memory is detected. */
+  reservedMemoryMiB: number;
 }
 
 export const defaults = {
@@ -37,6 +47,11 @@ export const defaults = {
   stopTimeout: '1m',
   updateInterval: '60',
   logLevel: 'info',
+  k8sPodNameVar: 'POD_NAME',
+  k8sNamespaceVar: 'POD_NAMESPACE',
+  k8sPodUidVar: 'POD_UID',
+  k8sNodeNameVar: 'NODE_NAME',
+  reservedMemory: '256Mi',
 } as const satisfies Record<string, string>;
 
 /** Fixed facts about HTCondor as Debian and the image install it. */
@@ -46,4 +61,11 @@ export const condorPaths = {
   bin: '/usr/bin',
   // Debian puts helpers in /usr/libexec/condor; with our own CONDOR_CONFIG, LIBEXEC must be set (FIELD-NOTES).
   libexec: '/usr/libexec/condor',
+} as const;
+
+/** Paths shared with the shell helpers in image/ (they hard-code them: keep both sides in step). */
+export const agentPaths = {
+  /** image/libexec/job-wrapper reads job-attrs from here and writes job-reports/ here. */
+  runtimeDir: '/run/wn-agent',
+  jobWrapper: '/usr/local/libexec/wn-agent/job-wrapper',
 } as const;

@@ -1,3 +1,4 @@
+import { isAttributeName } from '../condor/classad.ts';
 import { configError } from '../errors.ts';
 import { defaults, logLevels, type AgentConfig, type LogLevel } from './options.ts';
 import { parseDuration, parseSizeMiB } from './units.ts';
@@ -15,11 +16,66 @@ export interface RawOptions {
   stopTimeout?: string | undefined;
   updateInterval?: string | undefined;
   logLevel?: string | undefined;
+  /** --attr Name=value, repeatable. */
+  attr?: string[] | undefined;
+  image?: string | undefined;
+  containerHost?: string | undefined;
+  k8sPodNameVar?: string | undefined;
+  k8sNamespaceVar?: string | undefined;
+  k8sPodUidVar?: string | undefined;
+  k8sNodeNameVar?: string | undefined;
+  reservedMemory?: string | undefined;
+}
+
+/** Prefix of the environment variables that add slot attributes: WN_ATTR_<Name>=value. */
+export const attributeEnvPrefix = 'WN_ATTR_';
+
+// Attributes the agent itself sets: an operator attribute of the same name would silently replace them.
+const reservedAttributes = new Set(
+  ['ContainerScheduler', 'ContainerTaskId', 'ContainerId', 'ContainerImage', 'ContainerImageRevision', 'ContainerHost', 'WnAgentInstance'].map((n) => n.toLowerCase()),
+);
+
+function attribute(name: string, source: string): string {
+  if (!isAttributeName(name)) {
+    throw configError(`${source}: ${JSON.stringify(name)} is not a ClassAd attribute name (a letter or _, then letters, digits, _)`);
+  }
+  if (reservedAttributes.has(name.toLowerCase())) throw configError(`${source}: ${name} is set by wn-agent itself and cannot be overridden`);
+  return name;
+}
+
+/** --attr Name=value (repeatable) and WN_ATTR_<Name>=value; the flag wins for the same name. */
+function attributes(flags: readonly string[], env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith(attributeEnvPrefix) || value === undefined) continue;
+    out[attribute(key.slice(attributeEnvPrefix.length), key)] = attributeValue(value, key);
+  }
+  for (const item of flags) {
+    const eq = item.indexOf('=');
+    if (eq < 1) throw configError(`--attr: expected Name=value, got ${JSON.stringify(item)}`);
+    out[attribute(item.slice(0, eq), '--attr')] = attributeValue(item.slice(eq + 1), `--attr ${item.slice(0, eq)}`);
+  }
+  return out;
+}
+
+/** HTCondor's configuration cannot carry a line break or other control character in a value (condor/classad.ts). */
+function attributeValue(value: string, source: string): string {
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw configError(`${source}: the value holds a line break or control character, which HTCondor's configuration cannot carry: ${JSON.stringify(value)}`);
+  return value;
+}
+
+function variableName(flag: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw configError(`${optionName(flag)}: expected an environment variable name, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** "--cpus (WN_CPUS)": how an error names an option, whichever way the operator set it. */
 export function optionName(flag: string): string {
   return `--${flag} (WN_${flag.toUpperCase().replaceAll('-', '_')})`;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
 function received(value: string): string {
@@ -77,6 +133,10 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
   if (raw.memory !== undefined && raw.memory !== '' && (memory === undefined || memory < 1)) {
     throw configError(`${optionName('memory')}: expected a size such as 4096 (MiB), 4G or 512Mi, got ${received(raw.memory)}`);
   }
+  const reserved = parseSizeMiB(raw.reservedMemory ?? defaults.reservedMemory);
+  if (reserved === undefined) {
+    throw configError(`${optionName('reserved-memory')}: expected a size such as 256Mi or 1G, got ${received(raw.reservedMemory ?? '')}`);
+  }
   const updateMs = duration('update-interval', raw.updateInterval ?? defaults.updateInterval, { min: 1000 });
   return {
     condorHost: condorHost(raw.condorHost ?? env.CONDOR_HOST),
@@ -90,5 +150,15 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     stopTimeoutMs: duration('stop-timeout', raw.stopTimeout ?? defaults.stopTimeout),
     updateIntervalS: Math.round(updateMs / 1000),
     logLevel: logLevel as LogLevel,
+    attributes: attributes(raw.attr ?? [], env),
+    image: nonEmpty(raw.image),
+    containerHost: nonEmpty(raw.containerHost),
+    kubernetesEnv: {
+      podName: variableName('k8s-pod-name-var', raw.k8sPodNameVar ?? defaults.k8sPodNameVar),
+      namespace: variableName('k8s-namespace-var', raw.k8sNamespaceVar ?? defaults.k8sNamespaceVar),
+      podUid: variableName('k8s-pod-uid-var', raw.k8sPodUidVar ?? defaults.k8sPodUidVar),
+      nodeName: variableName('k8s-node-name-var', raw.k8sNodeNameVar ?? defaults.k8sNodeNameVar),
+    },
+    reservedMemoryMiB: reserved,
   };
 }

@@ -1,4 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { discoverCgroups } from '../cgroup/discover.ts';
+import { readContainerLimits } from '../cgroup/limits.ts';
+import { hostFacts } from '../condor/host-facts.ts';
+import { JobReportWatcher, writeJobAttributes } from '../condor/job-reports.ts';
+import { decideResources, type SlotResources } from '../condor/resources.ts';
+import { machineName } from '../metadata/machine-name.ts';
+import { jobAttributes, machineAttributes, type Traceability } from '../metadata/traceability.ts';
+import { persistentId } from '../util/persistent-id.ts';
 import { installCredentials } from '../condor/credentials.ts';
 import { ownSlotAds, type SlotAd } from '../condor/collector.ts';
 import { condorLayout } from '../condor/layout.ts';
@@ -7,7 +17,7 @@ import { parseDaemonLogLine } from '../condor/log-line.ts';
 import { MasterProcess, type MasterExit } from '../condor/master.ts';
 import { listSiteConfig, prepareCondorDirs, writeFileAtomic } from '../condor/prepare.ts';
 import { renderCondorConfig } from '../condor/render-config.ts';
-import type { AgentConfig } from '../config/options.ts';
+import { agentPaths, type AgentConfig } from '../config/options.ts';
 import { AgentError, ExitCode, exitCodeFor } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { readImageMetadata } from '../metadata/image.ts';
@@ -40,13 +50,30 @@ class RecentLines {
  * `wn-agent run`: prepares HTCondor, starts condor_master, waits until the startd is in the collector, then serves
  * until a stop signal or the master's exit. Returns the process exit code; the summary is the last log line.
  */
-export async function runAgent(config: AgentConfig, log: Logger): Promise<RunSummary> {
+async function slotResources(config: AgentConfig, trace: Traceability): Promise<SlotResources> {
+  const limits = await discoverCgroups()
+    .then(readContainerLimits)
+    .catch(() => ({}));
+  const needHost = (config.cpus === undefined && !trace.granted.cpus) || (config.memoryMiB === undefined && !trace.granted.memoryMiB);
+  return decideResources({
+    flags: { cpus: config.cpus, memoryMiB: config.memoryMiB },
+    limits,
+    granted: trace.granted,
+    host: needHost ? await hostFacts() : { cpus: 1, memoryMiB: 1 },
+    reservedMiB: config.reservedMemoryMiB,
+  });
+}
+
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+
+export async function runAgent(config: AgentConfig, log: Logger, trace: Traceability): Promise<RunSummary> {
   const startedAt = Date.now();
   const layout = condorLayout(config.stateDir);
   const instanceId = randomUUID();
   const recent = new RecentLines();
   let master: MasterProcess | undefined;
   let forwarder: LogForwarder | undefined;
+  let reports: JobReportWatcher | undefined;
   const stop = listenForStop((signal, count) => {
     log.warn({ event: 'stop-repeated', signal, count }, 'second stop signal: fast shutdown of HTCondor');
     void master?.stopFast();
@@ -56,15 +83,42 @@ export async function runAgent(config: AgentConfig, log: Logger): Promise<RunSum
 
   try {
     const image = await readImageMetadata();
-    log.info({ event: 'agent-starting', image, condorHost: config.condorHost, stateDir: config.stateDir, instanceId }, 'wn-agent starting');
+    log.info(
+      { event: 'agent-starting', imageMetadata: image, scheduler: trace.scheduler, host: trace.host, hostname: trace.hostname, condorHost: config.condorHost, stateDir: config.stateDir, instanceId },
+      'wn-agent starting',
+    );
 
     await prepareCondorDirs(layout);
     const credentials = await installCredentials(config, layout);
     log.info({ event: 'credentials-installed', poolPassword: credentials.poolPassword, tokens: credentials.tokens }, 'pool credentials installed');
 
+    const resources = await slotResources(config, trace);
+    log.info({ event: 'resources-decided', ...resources }, `slot: ${resources.cpus} CPUs, ${resources.memoryMiB} MiB`);
+
+    const name = machineName(trace.hostname, { containerId: trace.containerId, taskId: trace.taskId, fallbackId: await persistentId(join(config.stateDir, 'agent-id')) });
+    const attributes = { ...machineAttributes(trace), ...config.attributes };
+    const jobAttrs = jobAttributes(trace);
+    const jobWrapper = (await exists(agentPaths.jobWrapper)) ? agentPaths.jobWrapper : undefined;
+    if (jobWrapper) {
+      await writeJobAttributes(agentPaths.runtimeDir, jobAttrs);
+      reports = new JobReportWatcher(join(agentPaths.runtimeDir, 'job-reports'), (report) => {
+        if (report.failed.length === 0) log.info({ event: 'job-attributes-recorded', jobId: report.jobId, slot: report.slot }, `job ${report.jobId}: traceability attributes recorded`);
+        else log.warn({ event: 'job-attributes-failed', jobId: report.jobId, slot: report.slot, failed: report.failed, error: report.error }, `job ${report.jobId} runs without ${report.failed.join(', ')}`);
+      });
+      reports.start();
+    } else {
+      log.warn({ event: 'job-attributes-disabled', wrapper: agentPaths.jobWrapper }, 'job wrapper not installed: job ads will not carry the container attributes');
+    }
+
     const siteConfigFiles = await listSiteConfig(config.siteConfigDir);
-    await writeFileAtomic(layout.configFile, renderCondorConfig({ config, layout, instanceId, siteConfigFiles }));
-    log.info({ event: 'condor-config-rendered', file: layout.configFile, siteConfigFiles }, 'HTCondor configuration written');
+    await writeFileAtomic(
+      layout.configFile,
+      renderCondorConfig({ config, layout, instanceId, siteConfigFiles, resources, attributes, machineName: name, jobWrapper }),
+    );
+    log.info(
+      { event: 'condor-config-rendered', file: layout.configFile, siteConfigFiles, machineName: name, machineAttributes: attributes, jobAttributes: jobWrapper ? Object.keys(jobAttrs) : [] },
+      'HTCondor configuration written',
+    );
 
     forwarder = new LogForwarder(layout.log, (entry) => {
       const parsed = parseDaemonLogLine(entry.line);
@@ -133,5 +187,6 @@ export async function runAgent(config: AgentConfig, log: Logger): Promise<RunSum
   } finally {
     stop.dispose();
     await forwarder?.stop();
+    await reports?.stop();
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classAdString, isAttributeName } from '../../agent/condor/classad.ts';
+import { classAdString, configClassAdString, isAttributeName } from '../../agent/condor/classad.ts';
 
 describe('classAdString', () => {
   it.each([
@@ -21,4 +21,21 @@ describe('classAdString', () => {
 describe('isAttributeName', () => {
   it.each(['MesosTaskId', '_x', 'A1_b'])('accepts %s', (name) => expect(isAttributeName(name)).toBe(true));
   it.each(['', '1abc', 'a-b', 'a b', 'a.b', 'ä'])('refuses %j', (name) => expect(isAttributeName(name)).toBe(false));
+});
+
+describe('configClassAdString (old ClassAd escaping of configuration values; exactness is checked against HTCondor in the integration tests)', () => {
+  it.each([
+    ['t-123', '"t-123"'],
+    ['say "hi"', '"say \\"hi\\""'],
+    ['back\\slash', '"back\\slash"'],
+    ['ends with\\', '"ends with\\"'],
+    ['Zürich', '"Zürich"'],
+    ['$(HOME)', 'strcat("", "$", "(HOME)")'],
+    ['a$$b', 'strcat("a", "$", "", "$", "b")'],
+    ['x\\$y', 'strcat("x", substr("\\ ", 0, 1), "$", "y")'],
+  ])('%j → %s', (value, literal) => expect(configClassAdString(value)).toBe(literal));
+
+  it('never lets a value end the config line', () => {
+    expect(configClassAdString('a\nSTART = False')).toBe('"a START = False"');
+  });
 });

@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { condorLayout } from '../../agent/condor/layout.ts';
-import { renderCondorConfig } from '../../agent/condor/render-config.ts';
+import { renderCondorConfig, type RenderInput } from '../../agent/condor/render-config.ts';
 import { parseConfig } from '../../agent/config/parse.ts';
 
-function render(raw: Parameters<typeof parseConfig>[0], siteConfigFiles: string[] = []): string {
+function render(raw: Parameters<typeof parseConfig>[0], siteConfigFiles: string[] = [], extra: Partial<RenderInput> = {}): string {
   const config = parseConfig({ condorHost: 'cm.example.org', ...raw });
-  return renderCondorConfig({ config, layout: condorLayout(config.stateDir), instanceId: 'id-1', siteConfigFiles });
+  return renderCondorConfig({
+    config,
+    layout: condorLayout(config.stateDir),
+    instanceId: 'id-1',
+    siteConfigFiles,
+    resources: { cpus: 4, memoryMiB: 8192 },
+    attributes: { ContainerScheduler: 'mesos', MesosTaskId: 'say "hi"\nSTART = False' },
+    machineName: 'node7-0123456789ab',
+    ...extra,
+  });
 }
 
 /** Settings as HTCondor would read them: last assignment wins. */
@@ -44,25 +53,31 @@ describe('renderCondorConfig', () => {
     expect(s.get('ENABLE_KERNEL_TUNING')).toBe('False');
   });
 
-  it('advertises one partitionable slot of the given resources', () => {
-    const s = settings(render({ cpus: '4', memory: '8G' }));
-    expect(s.get('SLOT_TYPE_1')).toBe('cpus=4, memory=8192');
-    expect(s.get('SLOT_TYPE_1_PARTITIONABLE')).toBe('True');
-    expect(s.get('NUM_CPUS')).toBe('4');
-    expect(s.get('MEMORY')).toBe('8192');
-  });
-
-  it('lets HTCondor detect resources that were not given', () => {
-    const s = settings(render({}));
+  it('advertises one partitionable slot owning the resources the agent decided', () => {
+    const s = settings(render({}, [], { resources: { cpus: 3, memoryMiB: 1792 } }));
+    expect(s.get('NUM_CPUS')).toBe('3');
+    expect(s.get('MEMORY')).toBe('1792');
     expect(s.get('SLOT_TYPE_1')).toBe('100%');
-    expect(s.has('NUM_CPUS')).toBe(false);
-    expect(s.has('MEMORY')).toBe(false);
+    expect(s.get('SLOT_TYPE_1_PARTITIONABLE')).toBe('True');
   });
 
-  it('advertises the per-run instance ID the agent looks for in the collector', () => {
-    const s = settings(render({}));
+  it('advertises the instance ID and every attribute in all slot ads, ClassAd-quoted so no value can add a setting', () => {
+    const text = render({});
+    const s = settings(text);
     expect(s.get('WNAGENTINSTANCE')).toBe('"id-1"');
-    expect(s.get('STARTD_ATTRS')).toBe('$(STARTD_ATTRS) WnAgentInstance');
+    expect(s.get('CONTAINERSCHEDULER')).toBe('"mesos"');
+    expect(s.get('MESOSTASKID')).toBe('"say \\"hi\\" START = False"');
+    expect(s.has('START')).toBe(false);
+    expect(s.get('STARTD_ATTRS')).toBe('$(STARTD_ATTRS) WnAgentInstance ContainerScheduler MesosTaskId');
+  });
+
+  it('gives the machine the per-container name', () => {
+    expect(settings(render({})).get('NETWORK_HOSTNAME')).toBe('node7-0123456789ab');
+  });
+
+  it('installs the job wrapper only when the image has it', () => {
+    expect(settings(render({}, [], { jobWrapper: '/usr/local/libexec/wn-agent/job-wrapper' })).get('USER_JOB_WRAPPER')).toBe('/usr/local/libexec/wn-agent/job-wrapper');
+    expect(settings(render({})).has('USER_JOB_WRAPPER')).toBe(false);
   });
 
   it('includes site files last, in the given order, so they can override anything', () => {

@@ -30,6 +30,11 @@ describe('parseConfig', () => {
       stopTimeoutMs: 60_000,
       updateIntervalS: 60,
       logLevel: 'info',
+      attributes: {},
+      image: undefined,
+      containerHost: undefined,
+      kubernetesEnv: { podName: 'POD_NAME', namespace: 'POD_NAMESPACE', podUid: 'POD_UID', nodeName: 'NODE_NAME' },
+      reservedMemoryMiB: 256,
     });
   });
 
@@ -59,10 +64,31 @@ describe('parseConfig', () => {
     [{ condorHost: 'cm', stateDir: 'relative/dir' }, '--state-dir (WN_STATE_DIR)', 'absolute path'],
     [{ condorHost: 'cm', poolPasswordFile: 'POOL' }, '--pool-password-file (WN_POOL_PASSWORD_FILE)', '"POOL"'],
     [{ condorHost: 'cm', logLevel: 'loud' }, '--log-level (WN_LOG_LEVEL)', '"loud"'],
+    [{ condorHost: 'cm', attr: ['Site'] }, '--attr', 'Name=value'],
+    [{ condorHost: 'cm', attr: ['1st=x'] }, '--attr', '"1st" is not a ClassAd attribute name'],
+    [{ condorHost: 'cm', attr: ['Bad-Name=x'] }, '--attr', '"Bad-Name"'],
+    [{ condorHost: 'cm', attr: ['ContainerId=fake'] }, '--attr', 'ContainerId is set by wn-agent itself'],
+    [{ condorHost: 'cm', reservedMemory: 'some' }, '--reserved-memory (WN_RESERVED_MEMORY)', '"some"'],
+    [{ condorHost: 'cm', k8sPodNameVar: 'POD NAME' }, '--k8s-pod-name-var (WN_K8S_POD_NAME_VAR)', '"POD NAME"'],
   ])('%j is refused with a message naming %s', (raw, name, detail) => {
     const error = configErrorOf(() => parseConfig(raw));
     expect(error.message).toContain(name);
     expect(error.message).toContain(detail);
+  });
+
+  it('collects operator attributes from --attr and WN_ATTR_<Name>, the flag winning', () => {
+    const config = parseConfig({ condorHost: 'cm', attr: ['Site=RAL', 'Rack=a=b', 'Empty='] }, { WN_ATTR_Site: 'env', WN_ATTR_Tier: '1', OTHER: 'x' });
+    expect(config.attributes).toEqual({ Site: 'RAL', Tier: '1', Rack: 'a=b', Empty: '' });
+  });
+
+  it('refuses attribute values with line breaks, which HTCondor configuration cannot carry', () => {
+    expect(configErrorOf(() => parseConfig({ condorHost: 'cm' }, { WN_ATTR_Rack: 'a\nb' })).message).toContain('WN_ATTR_Rack');
+    expect(configErrorOf(() => parseConfig({ condorHost: 'cm', attr: ['Site=a\tb'] })).message).toContain('--attr Site');
+  });
+
+  it('refuses a WN_ATTR_ variable whose name is no attribute, naming the variable', () => {
+    const error = configErrorOf(() => parseConfig({ condorHost: 'cm' }, { 'WN_ATTR_my-site': 'x' }));
+    expect(error.message).toContain('WN_ATTR_my-site');
   });
 
   it('names flags and their WN_ variables the same way everywhere', () => {

@@ -7,7 +7,8 @@ const pool = testPool;
 
 /** Slots of one worker as the central manager's collector has them. */
 async function slotsOf(worker: Worker): Promise<string[][]> {
-  return pool.status(`Machine == "${worker.name}" || Name == "slot1@${worker.name}"`, ['Name', 'State', 'Cpus', 'Memory']);
+  // Under podman alone the task is the container's name (ContainerTaskId, from /run/.containerenv).
+  return pool.status(`ContainerTaskId == "${worker.name}"`, ['Name', 'State', 'Cpus', 'Memory']);
 }
 
 function waitForSlot(worker: Worker, timeoutMs = 60_000): Promise<string[][]> {
@@ -55,8 +56,10 @@ describe('a worker container joins a separately configured pool and runs jobs', 
 
   it('appears in condor_status of the central manager as a partitionable slot', async () => {
     const slots = await waitForSlot(worker);
-    expect(slots.map((slot) => slot[0])).toContain(`slot1@${worker.name}`);
-    const partitionable = await pool.status(`Name == "slot1@${worker.name}"`, ['PartitionableSlot']);
+    // The host name plus the short container ID: host names repeat across containers, machines must not.
+    const machine = `${worker.name}-${(await worker.id()).slice(0, 12)}`;
+    expect(slots.map((slot) => slot[0])).toEqual([`slot1@${machine}`]);
+    const partitionable = await pool.status(`Name == "slot1@${machine}"`, ['PartitionableSlot']);
     expect(partitionable).toEqual([['true']]);
   });
 
@@ -69,7 +72,7 @@ describe('a worker container joins a separately configured pool and runs jobs', 
     const done = await pool.waitForHistory(cluster, 2, ['ProcId', 'Owner', 'JobStatus', 'ExitCode', 'LastRemoteHost']);
     for (const [proc, owner, status, exitCode, host] of done) {
       expect({ proc, owner, status, exitCode }).toEqual({ proc, owner: 'submitter', status: '4', exitCode: '0' });
-      expect(host).toMatch(new RegExp(`^slot1_\\d+@${worker.name}$`));
+      expect(host).toMatch(new RegExp(`^slot1_\\d+@${worker.name}-[0-9a-f]{12}$`));
     }
     const result = await pool.exec(['cat', `result.${cluster}.0.txt`, `result.${cluster}.1.txt`], { user: 'submitter' });
     expect(result).toBe('GRID JOBS\nGRID JOBS\n');
@@ -130,7 +133,7 @@ describe('a worker authenticated with an IDTOKEN only', () => {
     });
     const [job] = await pool.waitForHistory(cluster, 1, ['JobStatus', 'LastRemoteHost']);
     expect(job?.[0]).toBe('4');
-    expect(job?.[1]).toMatch(new RegExp(`@${worker.name}$`));
+    expect(job?.[1]).toMatch(new RegExp(`@${worker.name}-[0-9a-f]{12}$`));
     const installed = (await worker.jsonLogs()).find((line) => line.event === 'credentials-installed');
     expect(installed).toMatchObject({ poolPassword: false, tokens: ['pool-token'] });
   });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** runc and rlimits that work on these hosts, as the scripts use them (scripts/containers.conf). */
 export const containersConf = `${repoRoot}scripts/containers.conf`;
-export const image = process.env.WN_IMAGE ?? 'localhost/wn-agent:dev';
+export const image = process.env.WN_IMAGE_TAG ?? 'localhost/wn-agent:dev';
 
 export interface Result {
   code: number;

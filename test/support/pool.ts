@@ -25,6 +25,16 @@ export class TestPool {
     return check('bash', [`${repoRoot}scripts/pool.sh`, 'down', this.name], { timeoutMs: 180_000 });
   }
 
+  /** The pool password where a worker looks for it. */
+  get passwordMount(): string {
+    return `${this.secretDir}/POOL:/etc/condor/passwords-orig.d/POOL:ro`;
+  }
+
+  /** HTCondor's own test speed-ups (scripts/pool/worker-test.conf) as a site config file. */
+  get testConfigMount(): string {
+    return `${repoRoot}scripts/pool/worker-test.conf:/etc/wn-agent/condor.d/50-test.conf:ro`;
+  }
+
   /** Runs a command in the central manager container, as root or as the pool's unprivileged submitter. */
   exec(args: readonly string[], { user, input }: { user?: string; input?: string } = {}): Promise<string> {
     return podman(['exec', ...(input === undefined ? [] : ['-i']), ...(user ? ['-u', user, '-w', `/home/${user}`] : []), this.cm, ...args], {
@@ -69,12 +79,13 @@ export class TestPool {
   async startWorker(options: WorkerOptions = {}): Promise<Worker> {
     const name = options.name ?? `wn-${this.name}-w-${randomBytes(3).toString('hex')}`;
     const env = { CONDOR_HOST: this.cm, ...options.env };
-    const mounts = options.mounts ?? [`${this.secretDir}/POOL:/etc/condor/passwords-orig.d/POOL:ro`];
+    const mounts = options.mounts ?? [this.passwordMount];
     await podman([
       'run', '-d', '--privileged', '--name', name, '--hostname', options.hostname ?? name,
       '--network', this.network, '--label', `wn-pool=${this.name}`,
       ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
       ...mounts.flatMap((mount) => ['-v', mount]),
+      ...(options.podmanArgs ?? []),
       image, 'run', ...(options.agentArgs ?? []),
     ]);
     return new Worker(name);
@@ -88,6 +99,8 @@ export interface WorkerOptions {
   /** podman -v specs; default: the pool password at /etc/condor/passwords-orig.d/POOL and nothing else. */
   mounts?: string[];
   agentArgs?: string[];
+  /** Extra podman run arguments (limits, ...). */
+  podmanArgs?: string[];
 }
 
 export class Worker {
@@ -118,6 +131,20 @@ export class Worker {
 
   exec(args: readonly string[]): Promise<string> {
     return podman(['exec', this.name, ...args]);
+  }
+
+  /** The runtime's full container ID, as `podman inspect` reports it. */
+  async id(): Promise<string> {
+    return (await podman(['inspect', '-f', '{{.Id}}', this.name])).trim();
+  }
+
+  /** Waits for an agent event (a JSON line with this `event`) on the worker's stdout. */
+  waitForEvent(event: string, match: (line: Record<string, unknown>) => boolean = () => true, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    return waitFor(async () => (await this.jsonLogs()).find((line) => line.event === event && match(line)), {
+      timeoutMs,
+      intervalMs: 500,
+      what: `event ${event} from ${this.name}`,
+    });
   }
 
   remove(): Promise<Result> {
