@@ -76,7 +76,11 @@ await yargs(hideBin(process.argv))
         .option('k8s-pod-name-var', { type: 'string', describe: `downward-API variable with the pod name (default ${defaults.k8sPodNameVar})` })
         .option('k8s-namespace-var', { type: 'string', describe: `... with the namespace (default ${defaults.k8sNamespaceVar})` })
         .option('k8s-pod-uid-var', { type: 'string', describe: `... with the pod UID (default ${defaults.k8sPodUidVar})` })
-        .option('k8s-node-name-var', { type: 'string', describe: `... with the node name (default ${defaults.k8sNodeNameVar})` }),
+        .option('k8s-node-name-var', { type: 'string', describe: `... with the node name (default ${defaults.k8sNodeNameVar})` })
+        .option('job-isolation', { type: 'string', describe: `per-job cgroups and namespaces: required, best-effort or off (default ${defaults.jobIsolation})` })
+        .option('job-pids-max', { type: 'string', describe: `pids.max of each job's cgroup, 0 for none (default ${defaults.jobPidsMax})` })
+        .option('job-cpu-hard-limit', { type: 'string', describe: `cap each job's CPU time at its slot's Cpus (default ${defaults.jobCpuHardLimit})` })
+        .option('placement-timeout', { type: 'string', describe: `how long a starter waits for its cgroup before the job is refused (default ${defaults.placementTimeout})` }),
     (argv) => run(argv as RawOptions),
   )
   .fail((message, error) => {

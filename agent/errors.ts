@@ -9,6 +9,7 @@ export const ExitCode = {
   condor: 3,
   cvmfs: 4,
   drainDeadline: 5,
+  isolation: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -25,6 +26,8 @@ const codes = {
   WN_ERR_NOT_ADVERTISED: ExitCode.condor,
   /** An HTCondor command-line tool failed or timed out. */
   WN_ERR_CONDOR_TOOL: ExitCode.condor,
+  /** --job-isolation required, but cgroups cannot be delegated or CAP_SYS_ADMIN is missing. */
+  WN_ERR_ISOLATION: ExitCode.isolation,
   /** A bug: something the agent did not expect. */
   WN_ERR_INTERNAL: ExitCode.internal,
 } as const satisfies Record<string, ExitCode>;

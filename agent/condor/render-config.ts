@@ -18,13 +18,18 @@ export interface RenderInput {
   machineName: string;
   /** USER_JOB_WRAPPER, when the image has it. */
   jobWrapper?: string | undefined;
+  /** STARTER, when the agent places jobs in their own cgroups. */
+  starterWrapper?: string | undefined;
+  /** HTCondor's PID namespaces and private /tmp, /var/tmp (need CAP_SYS_ADMIN). */
+  namespaces: boolean;
 }
 
 /**
  * The execute node's HTCondor configuration. Self-contained (it does not read Debian's /etc/condor/condor_config),
  * so what the startd does is decided here and in the site's files only.
  */
-export function renderCondorConfig({ config, layout, instanceId, siteConfigFiles, resources, attributes, machineName, jobWrapper }: RenderInput): string {
+export function renderCondorConfig(input: RenderInput): string {
+  const { config, layout, instanceId, siteConfigFiles, resources, attributes, machineName, jobWrapper, starterWrapper, namespaces } = input;
   const advertised = { WnAgentInstance: instanceId, ...attributes };
   const lines = [
     '# Rendered by wn-agent at every start; edits here are lost. Site settings go in files under',
@@ -77,6 +82,13 @@ export function renderCondorConfig({ config, layout, instanceId, siteConfigFiles
     ...(jobWrapper
       ? ['', '# Records task, container and image in each job ad (condor_chirp), then execs the job.', `USER_JOB_WRAPPER = ${jobWrapper}`]
       : []),
+    '',
+    '# Job isolation. HTCondor\'s own cgroup support is off (it fails inside containers here, FIELD-NOTES): the agent',
+    '# puts each starter and its job into their own cgroup through the STARTER wrapper.',
+    'BASE_CGROUP =',
+    ...(starterWrapper ? [`STARTER = ${starterWrapper}`] : []),
+    `USE_PID_NAMESPACES = ${namespaces ? 'True' : 'False'}`,
+    ...(namespaces ? ['MOUNT_UNDER_SCRATCH = /tmp,/var/tmp'] : []),
     '',
     '# Site configuration',
     ...siteConfigFiles.map((file) => `include : ${file}`),

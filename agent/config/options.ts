@@ -36,7 +36,18 @@ export interface AgentConfig {
   kubernetesEnv: { podName: string; namespace: string; podUid: string; nodeName: string };
   /** Memory kept back for the agent and HTCondor's daemons when the slot's memory is detected. */
   reservedMemoryMiB: number;
+  /** Per-job cgroups and namespaces: refuse to start without them, degrade, or leave them off. */
+  jobIsolation: JobIsolationMode;
+  /** pids.max of each job's cgroup (0: none). */
+  jobPidsMax: number;
+  /** Cap each job's CPU time at its slot's Cpus, not only weight it. */
+  jobCpuHardLimit: boolean;
+  /** How long the starter wrapper waits for the agent to place a job before it refuses to run it. */
+  placementTimeoutMs: number;
 }
+
+export const jobIsolationModes = ['required', 'best-effort', 'off'] as const;
+export type JobIsolationMode = (typeof jobIsolationModes)[number];
 
 export const defaults = {
   stateDir: '/var/lib/wn-agent',
@@ -52,6 +63,10 @@ export const defaults = {
   k8sPodUidVar: 'POD_UID',
   k8sNodeNameVar: 'NODE_NAME',
   reservedMemory: '256Mi',
+  jobIsolation: 'required',
+  jobPidsMax: '4096',
+  jobCpuHardLimit: 'false',
+  placementTimeout: '10s',
 } as const satisfies Record<string, string>;
 
 /** Fixed facts about HTCondor as Debian and the image install it. */
@@ -68,4 +83,6 @@ export const agentPaths = {
   /** image/libexec/job-wrapper reads job-attrs from here and writes job-reports/ here. */
   runtimeDir: '/run/wn-agent',
   jobWrapper: '/usr/local/libexec/wn-agent/job-wrapper',
+  /** image/libexec/starter-wrapper talks to the agent through FIFOs in runtimeDir/placement. */
+  starterWrapper: '/usr/local/libexec/wn-agent/starter-wrapper',
 } as const;

@@ -1,6 +1,6 @@
 import { isAttributeName } from '../condor/classad.ts';
 import { configError } from '../errors.ts';
-import { defaults, logLevels, type AgentConfig, type LogLevel } from './options.ts';
+import { defaults, jobIsolationModes, logLevels, type AgentConfig, type JobIsolationMode, type LogLevel } from './options.ts';
 import { parseDuration, parseSizeMiB } from './units.ts';
 
 /** What the CLI hands over: strings as typed on the command line or found in WN_* variables. */
@@ -25,6 +25,26 @@ export interface RawOptions {
   k8sPodUidVar?: string | undefined;
   k8sNodeNameVar?: string | undefined;
   reservedMemory?: string | undefined;
+  jobIsolation?: string | undefined;
+  jobPidsMax?: string | undefined;
+  jobCpuHardLimit?: string | undefined;
+  placementTimeout?: string | undefined;
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw configError(`${optionName(flag)}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+function boolean(flag: string, value: string): boolean {
+  if (/^(true|yes|1|on)$/i.test(value)) return true;
+  if (/^(false|no|0|off)$/i.test(value)) return false;
+  throw configError(`${optionName(flag)}: expected true or false, got ${JSON.stringify(value)}`);
+}
+
+function wholeNumber(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw configError(`${optionName(flag)}: expected a whole number (0 for none), got ${JSON.stringify(value)}`);
+  return Number(value);
 }
 
 /** Prefix of the environment variables that add slot attributes: WN_ATTR_<Name>=value. */
@@ -160,5 +180,9 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
       nodeName: variableName('k8s-node-name-var', raw.k8sNodeNameVar ?? defaults.k8sNodeNameVar),
     },
     reservedMemoryMiB: reserved,
+    jobIsolation: oneOf<JobIsolationMode>('job-isolation', raw.jobIsolation ?? defaults.jobIsolation, jobIsolationModes),
+    jobPidsMax: wholeNumber('job-pids-max', raw.jobPidsMax ?? defaults.jobPidsMax),
+    jobCpuHardLimit: boolean('job-cpu-hard-limit', raw.jobCpuHardLimit ?? defaults.jobCpuHardLimit),
+    placementTimeoutMs: duration('placement-timeout', raw.placementTimeout ?? defaults.placementTimeout, { min: 1000 }),
   };
 }

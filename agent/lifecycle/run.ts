@@ -9,6 +9,8 @@ import { decideResources, type SlotResources } from '../condor/resources.ts';
 import { machineName } from '../metadata/machine-name.ts';
 import { jobAttributes, machineAttributes, type Traceability } from '../metadata/traceability.ts';
 import { persistentId } from '../util/persistent-id.ts';
+import { planIsolation } from '../isolation/plan.ts';
+import { startIsolation, type RunningIsolation } from '../isolation/start.ts';
 import { installCredentials } from '../condor/credentials.ts';
 import { ownSlotAds, type SlotAd } from '../condor/collector.ts';
 import { condorLayout } from '../condor/layout.ts';
@@ -74,6 +76,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
   let master: MasterProcess | undefined;
   let forwarder: LogForwarder | undefined;
   let reports: JobReportWatcher | undefined;
+  let isolation: RunningIsolation | undefined;
   const stop = listenForStop((signal, count) => {
     log.warn({ event: 'stop-repeated', signal, count }, 'second stop signal: fast shutdown of HTCondor');
     void master?.stopFast();
@@ -92,6 +95,8 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     const credentials = await installCredentials(config, layout);
     log.info({ event: 'credentials-installed', poolPassword: credentials.poolPassword, tokens: credentials.tokens }, 'pool credentials installed');
 
+    const plan = await planIsolation(config.jobIsolation);
+    if (plan.problems.length > 0) log.warn({ event: 'isolation-degraded', mode: config.jobIsolation, cgroups: plan.cgroups, namespaces: plan.namespaces, problems: plan.problems }, 'job isolation is incomplete');
     const resources = await slotResources(config, trace);
     log.info({ event: 'resources-decided', ...resources }, `slot: ${resources.cpus} CPUs, ${resources.memoryMiB} MiB`);
 
@@ -102,18 +107,25 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     if (jobWrapper) {
       await writeJobAttributes(agentPaths.runtimeDir, jobAttrs);
       reports = new JobReportWatcher(join(agentPaths.runtimeDir, 'job-reports'), (report) => {
+        void isolation?.jobs.check(report.slot);
         if (report.failed.length === 0) log.info({ event: 'job-attributes-recorded', jobId: report.jobId, slot: report.slot }, `job ${report.jobId}: traceability attributes recorded`);
         else log.warn({ event: 'job-attributes-failed', jobId: report.jobId, slot: report.slot, failed: report.failed, error: report.error }, `job ${report.jobId} runs without ${report.failed.join(', ')}`);
-      });
+      }, 250);
       reports.start();
     } else {
       log.warn({ event: 'job-attributes-disabled', wrapper: agentPaths.jobWrapper }, 'job wrapper not installed: job ads will not carry the container attributes');
     }
 
+    isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources }, log);
+
     const siteConfigFiles = await listSiteConfig(config.siteConfigDir);
     await writeFileAtomic(
       layout.configFile,
-      renderCondorConfig({ config, layout, instanceId, siteConfigFiles, resources, attributes, machineName: name, jobWrapper }),
+      renderCondorConfig({
+        config, layout, instanceId, siteConfigFiles, resources, attributes, machineName: name, jobWrapper,
+        starterWrapper: isolation ? agentPaths.starterWrapper : undefined,
+        namespaces: plan.namespaces,
+      }),
     );
     log.info(
       { event: 'condor-config-rendered', file: layout.configFile, siteConfigFiles, machineName: name, machineAttributes: attributes, jobAttributes: jobWrapper ? Object.keys(jobAttrs) : [] },
@@ -188,5 +200,6 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     stop.dispose();
     await forwarder?.stop();
     await reports?.stop();
+    await isolation?.stop();
   }
 }

@@ -13,6 +13,7 @@ function render(raw: Parameters<typeof parseConfig>[0], siteConfigFiles: string[
     resources: { cpus: 4, memoryMiB: 8192 },
     attributes: { ContainerScheduler: 'mesos', MesosTaskId: 'say "hi"\nSTART = False' },
     machineName: 'node7-0123456789ab',
+    namespaces: false,
     ...extra,
   });
 }

@@ -35,6 +35,10 @@ describe('parseConfig', () => {
       containerHost: undefined,
       kubernetesEnv: { podName: 'POD_NAME', namespace: 'POD_NAMESPACE', podUid: 'POD_UID', nodeName: 'NODE_NAME' },
       reservedMemoryMiB: 256,
+      jobIsolation: 'required',
+      jobPidsMax: 4096,
+      jobCpuHardLimit: false,
+      placementTimeoutMs: 10_000,
     });
   });
 
@@ -68,6 +72,10 @@ describe('parseConfig', () => {
     [{ condorHost: 'cm', attr: ['1st=x'] }, '--attr', '"1st" is not a ClassAd attribute name'],
     [{ condorHost: 'cm', attr: ['Bad-Name=x'] }, '--attr', '"Bad-Name"'],
     [{ condorHost: 'cm', attr: ['ContainerId=fake'] }, '--attr', 'ContainerId is set by wn-agent itself'],
+    [{ condorHost: 'cm', jobIsolation: 'maybe' }, '--job-isolation (WN_JOB_ISOLATION)', 'required, best-effort, off'],
+    [{ condorHost: 'cm', jobPidsMax: '-1' }, '--job-pids-max (WN_JOB_PIDS_MAX)', '"-1"'],
+    [{ condorHost: 'cm', jobCpuHardLimit: 'sometimes' }, '--job-cpu-hard-limit (WN_JOB_CPU_HARD_LIMIT)', '"sometimes"'],
+    [{ condorHost: 'cm', placementTimeout: '10ms' }, '--placement-timeout (WN_PLACEMENT_TIMEOUT)', 'at least 1000 ms'],
     [{ condorHost: 'cm', reservedMemory: 'some' }, '--reserved-memory (WN_RESERVED_MEMORY)', '"some"'],
     [{ condorHost: 'cm', k8sPodNameVar: 'POD NAME' }, '--k8s-pod-name-var (WN_K8S_POD_NAME_VAR)', '"POD NAME"'],
   ])('%j is refused with a message naming %s', (raw, name, detail) => {

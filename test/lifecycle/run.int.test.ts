@@ -140,9 +140,9 @@ describe('a worker authenticated with an IDTOKEN only', () => {
 });
 
 describe('bad configuration stops the agent before anything starts', () => {
-  async function runAgentContainer(env: Record<string, string>, args: string[] = [], mounts: string[] = []): Promise<{ code: number; stderr: string; stdout: string }> {
+  async function runAgentContainer(env: Record<string, string>, args: string[] = [], mounts: string[] = [], podmanArgs: string[] = []): Promise<{ code: number; stderr: string; stdout: string }> {
     return run('podman', [
-      'run', '--rm', '--network', 'none',
+      'run', '--rm', '--network', 'none', ...podmanArgs,
       ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
       ...mounts.flatMap((mount) => ['-v', mount]),
       image, 'run', ...args,
@@ -173,7 +173,7 @@ describe('bad configuration stops the agent before anything starts', () => {
   });
 
   it('with an unreachable central manager: exit 3 after --startup-timeout, with what HTCondor said', async () => {
-    const result = await runAgentContainer({ CONDOR_HOST: 'no-such-cm.invalid' }, ['--startup-timeout', '6s'], [password]);
+    const result = await runAgentContainer({ CONDOR_HOST: 'no-such-cm.invalid' }, ['--startup-timeout', '6s'], [password], ['--privileged']);
     expect(result.code).toBe(3);
     const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     const failure = lines.find((line) => line.event === 'agent-error');

@@ -1,0 +1,85 @@
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { CgroupDir, CgroupLayout } from './discover.ts';
+
+/** The controllers per-job isolation uses. cpuacct is v1's CPU-time accounting (a separate hierarchy on some hosts). */
+export const jobControllers = ['cpu', 'cpuacct', 'memory', 'pids'] as const;
+export type JobController = (typeof jobControllers)[number];
+
+/**
+ * The container's own cgroup, in every hierarchy that holds a job controller (several on v1, one on v2), and the
+ * operations the agent needs on paths below it. All writes go straight to the cgroup filesystem.
+ */
+export class CgroupTree {
+  /** Controller → the container's own cgroup directory for it. */
+  readonly roots: Map<JobController, CgroupDir>;
+
+  constructor(layout: CgroupLayout) {
+    this.roots = new Map();
+    for (const controller of jobControllers) {
+      const dir = layout.controllers.get(controller);
+      if (dir) this.roots.set(controller, dir);
+    }
+  }
+
+  get version(): 1 | 2 {
+    return this.roots.get('memory')?.version ?? this.roots.get('cpu')?.version ?? 1;
+  }
+
+  /** Distinct hierarchy directories (cpu and cpuacct may share one on v1; everything shares one on v2). */
+  get hierarchies(): string[] {
+    return [...new Set([...this.roots.values()].map((root) => root.dir))];
+  }
+
+  path(controller: JobController, relative: string): string | undefined {
+    const root = this.roots.get(controller);
+    return root ? posix.join(root.dir, relative) : undefined;
+  }
+
+  async create(relative: string): Promise<void> {
+    for (const dir of this.hierarchies) await mkdir(posix.join(dir, relative), { recursive: true });
+  }
+
+  /** Removes an empty cgroup everywhere; a missing one is fine. */
+  async remove(relative: string): Promise<void> {
+    for (const dir of this.hierarchies) {
+      try {
+        await rmdir(posix.join(dir, relative));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+  }
+
+  async write(controller: JobController, relative: string, file: string, value: string): Promise<void> {
+    const dir = this.path(controller, relative);
+    if (dir) await writeFile(posix.join(dir, file), value);
+  }
+
+  async read(controller: JobController, relative: string, file: string): Promise<string | undefined> {
+    const dir = this.path(controller, relative);
+    if (!dir) return undefined;
+    try {
+      return (await readFile(posix.join(dir, file), 'utf8')).trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Moves a process (and, on v1 with cgroup.procs, all its threads) into `relative` in every hierarchy. */
+  async move(relative: string, pid: number): Promise<void> {
+    for (const dir of this.hierarchies) await writeFile(posix.join(dir, relative, 'cgroup.procs'), String(pid));
+  }
+
+  /** PIDs in a cgroup, as this PID namespace numbers them (the memory hierarchy, else the first one). */
+  async procs(relative: string): Promise<number[]> {
+    const dir = this.roots.get('memory')?.dir ?? this.hierarchies[0];
+    if (!dir) return [];
+    try {
+      const text = await readFile(posix.join(dir, relative, 'cgroup.procs'), 'utf8');
+      return text.split('\n').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  }
+}

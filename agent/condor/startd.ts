@@ -1,0 +1,26 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { classAdString } from './classad.ts';
+import { runCondorTool } from './tools.ts';
+
+/**
+ * A dynamic slot's resources, asked of our own startd directly (its address is in LOG/.startd_address), not of the
+ * collector: the slot was created for this claim a moment ago and the collector may not have heard of it yet.
+ */
+export async function slotResources(
+  configFile: string,
+  logDir: string,
+  machineName: string,
+  slot: string,
+): Promise<{ cpus: number; memoryMiB: number }> {
+  const address = (await readFile(join(logDir, '.startd_address'), 'utf8')).split('\n')[0]?.trim();
+  if (!address) throw new Error('the startd has not written its address yet');
+  const out = await runCondorTool(
+    'condor_status',
+    ['-direct', address, '-constraint', `Name == ${classAdString(`${slot}@${machineName}`)}`, '-af', 'Cpus', 'Memory'],
+    { configFile, timeoutMs: 5000 },
+  );
+  const [cpus, memory] = out.trim().split(/\s+/).map(Number);
+  if (!cpus || !memory) throw new Error(`the startd does not list ${slot}@${machineName} (got ${JSON.stringify(out.trim())})`);
+  return { cpus, memoryMiB: memory };
+}

@@ -1,0 +1,194 @@
+import { readFile, readlink } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { jobLimits, limitWrites, type JobLimitOptions, type JobLimits } from '../cgroup/job-limits.ts';
+import type { CgroupTree } from '../cgroup/tree.ts';
+import { jobsParent } from '../cgroup/delegate.ts';
+import { readJobUsage } from '../cgroup/usage.ts';
+import type { Logger } from '../log/logger.ts';
+import type { PlacementAnswer, PlacementRequest } from './placement-server.ts';
+
+export interface RunningJob {
+  slot: string;
+  /** Relative to the container's cgroup: jobs/slot1_1 */
+  cgroup: string;
+  starterPid: number;
+  limits: JobLimits;
+  placedAt: number;
+  jobId?: string;
+  /** Seen: the job's processes in this cgroup and in a PID namespace other than the agent's. */
+  verified: boolean;
+  /** A check is under way (the poll and a job report can ask at the same moment). */
+  checking?: boolean;
+}
+
+export interface JobCgroupOptions extends JobLimitOptions {
+  /** HTCondor's EXECUTE: the starter writes its job ad to dir_<starter pid>/.job.ad there. */
+  executeDir: string;
+  pollMs: number;
+}
+
+const nsLink = (pid: number | 'self', ns: 'pid' | 'mnt'): Promise<string | undefined> => readlink(`/proc/${pid}/ns/${ns}`).catch(() => undefined);
+
+async function jobIdOf(executeDir: string, starterPid: number): Promise<string | undefined> {
+  const text = await readFile(join(executeDir, `dir_${starterPid}`, '.job.ad'), 'utf8').catch(() => undefined);
+  const cluster = text && /^ClusterId = (\d+)$/m.exec(text)?.[1];
+  const proc = text && /^ProcId = (\d+)$/m.exec(text)?.[1];
+  return cluster && proc ? `${cluster}.${proc}` : undefined;
+}
+
+/**
+ * One cgroup per running job under jobs/, limits from the job's slot, proof that the job is inside it and in its own
+ * PID and mount namespaces, and the figures when it ends. Every decision and every cgroup write is here; the starter
+ * wrapper only asks and waits.
+ */
+export class JobCgroups {
+  private readonly jobs = new Map<string, RunningJob>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly tree: CgroupTree,
+    private readonly resourcesOf: (slot: string) => Promise<{ cpus: number; memoryMiB: number }>,
+    /** The partitionable slot's size: the limits used when the slot cannot be asked. */
+    private readonly fallback: { cpus: number; memoryMiB: number },
+    private readonly options: JobCgroupOptions,
+    private readonly log: Logger,
+  ) {}
+
+  get running(): RunningJob[] {
+    return [...this.jobs.values()];
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  /** Final sweep: jobs whose processes are gone are reported and their cgroups removed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.polling;
+    await this.poll();
+  }
+
+  async place({ pid, slot }: PlacementRequest): Promise<PlacementAnswer> {
+    let resources = this.fallback;
+    try {
+      resources = await this.resourcesOf(slot);
+    } catch (error) {
+      this.log.warn({ event: 'job-slot-unknown', slot, error: (error as Error).message, fallback: this.fallback }, `${slot}: using the whole slot's limits`);
+    }
+    const limits = jobLimits(resources, this.options, this.tree.version);
+    let cgroup = posix.join(jobsParent, slot);
+    if (this.jobs.has(cgroup) || (await this.tree.procs(cgroup)).length > 0) cgroup = `${cgroup}.${pid}`;
+    try {
+      await this.tree.create(cgroup);
+      for (const { controller, file, value } of limitWrites(limits, this.tree.version)) await this.tree.write(controller, cgroup, file, value);
+      await this.tree.move(cgroup, pid);
+      const memberOf = await readFile(`/proc/${pid}/cgroup`, 'utf8');
+      if (!memberOf.split('\n').some((line) => line.endsWith(`/${cgroup}`))) throw new Error(`pid ${pid} is not in ${cgroup} after the move`);
+    } catch (error) {
+      await this.tree.remove(cgroup).catch(() => undefined);
+      this.log.error({ event: 'job-placement-failed', slot, pid, cgroup, error: (error as Error).message }, `${slot}: cannot confine the starter; the job goes back to the queue`);
+      return { ok: false, reason: (error as Error).message };
+    }
+    const job: RunningJob = { slot, cgroup, starterPid: pid, limits, placedAt: Date.now(), verified: false };
+    this.jobs.set(cgroup, job);
+    this.log.info({ event: 'job-placed', slot, cgroup, starterPid: pid, limits }, `${slot}: starter in ${cgroup}`);
+    return { ok: true };
+  }
+
+  /** Looks at a slot's job now (the job wrapper reported it is about to start), instead of at the next poll. */
+  async check(slot: string): Promise<void> {
+    for (const job of this.jobs.values()) if (job.slot === slot && !job.verified) await this.verify(job);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.polling = this.poll().finally(() => this.schedule());
+    }, this.options.pollMs);
+    this.timer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    for (const job of [...this.jobs.values()]) {
+      try {
+        const pids = await this.tree.procs(job.cgroup);
+        if (pids.length === 0) await this.finish(job);
+        else if (!job.verified) await this.verify(job, pids);
+      } catch (error) {
+        this.log.warn({ event: 'job-cgroup-error', slot: job.slot, cgroup: job.cgroup, error: (error as Error).message }, 'job cgroup check failed');
+      }
+    }
+  }
+
+  private async verify(job: RunningJob, known?: number[]): Promise<void> {
+    if (job.checking || job.verified) return;
+    job.checking = true;
+    try {
+      await this.verifyNow(job, known);
+    } finally {
+      job.checking = false;
+    }
+  }
+
+  private async verifyNow(job: RunningJob, known?: number[]): Promise<void> {
+    const pids = known ?? (await this.tree.procs(job.cgroup));
+    const [ownPid, ownMnt] = await Promise.all([nsLink('self', 'pid'), nsLink('self', 'mnt')]);
+    const inJob: { pid: number; pidNs?: string; mntNs?: string }[] = [];
+    for (const pid of pids) {
+      if (pid === job.starterPid) continue;
+      const [pidNs, mntNs] = await Promise.all([nsLink(pid, 'pid'), nsLink(pid, 'mnt')]);
+      inJob.push({ pid, ...(pidNs ? { pidNs } : {}), ...(mntNs ? { mntNs } : {}) });
+    }
+    const isolated = inJob.filter((p) => p.pidNs && p.pidNs !== ownPid);
+    if (isolated.length === 0) return;
+    job.verified = true;
+    job.jobId ??= await jobIdOf(this.options.executeDir, job.starterPid);
+    this.log.info(
+      {
+        event: 'job-started',
+        jobId: job.jobId,
+        slot: job.slot,
+        cgroup: job.cgroup,
+        limits: job.limits,
+        processes: inJob.length,
+        pidNamespace: isolated[0]?.pidNs,
+        ownPidNamespace: ownPid,
+        separateMountNamespace: isolated.some((p) => p.mntNs !== undefined && p.mntNs !== ownMnt),
+      },
+      `job ${job.jobId ?? '?'} started in ${job.cgroup}, own PID namespace`,
+    );
+  }
+
+  private async finish(job: RunningJob): Promise<void> {
+    job.jobId ??= await jobIdOf(this.options.executeDir, job.starterPid);
+    const usage = await readJobUsage(this.tree, job.cgroup);
+    let removed = true;
+    try {
+      await this.tree.remove(job.cgroup);
+    } catch {
+      removed = false; // EBUSY while the kernel still tears the last task down: try again next poll
+    }
+    if (!removed) return;
+    this.jobs.delete(job.cgroup);
+    this.log.info(
+      {
+        event: 'job-finished',
+        jobId: job.jobId,
+        slot: job.slot,
+        cgroup: job.cgroup,
+        limits: job.limits,
+        peakMemoryMiB: usage.peakMemoryBytes === undefined ? undefined : Math.round(usage.peakMemoryBytes / 1048576),
+        cpuSeconds: usage.cpuSeconds === undefined ? undefined : Math.round(usage.cpuSeconds * 1000) / 1000,
+        oomKilled: usage.oomKills > 0,
+        memoryLimitHits: usage.memoryLimitHits,
+        durationS: Math.round((Date.now() - job.placedAt) / 100) / 10,
+        isolationVerified: job.verified,
+      },
+      `job ${job.jobId ?? '?'} finished in ${job.cgroup}${usage.oomKills > 0 ? ': killed by its memory limit' : ''}`,
+    );
+  }
+}

@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { delegate } from '../cgroup/delegate.ts';
+import type { CondorLayout } from '../condor/layout.ts';
+import { slotResources } from '../condor/startd.ts';
+import { agentPaths, type AgentConfig } from '../config/options.ts';
+import type { Logger } from '../log/logger.ts';
+import { JobCgroups } from './job-cgroups.ts';
+import { PlacementServer } from './placement-server.ts';
+import type { IsolationPlan } from './plan.ts';
+
+export interface RunningIsolation {
+  jobs: JobCgroups;
+  placement: PlacementServer;
+  stop(): Promise<void>;
+}
+
+/**
+ * Before condor_master starts (so that it and its daemons land in the agent's leaf): delegate the container's cgroup,
+ * then listen for the starter wrapper's placement requests.
+ */
+export async function startIsolation(
+  plan: IsolationPlan,
+  input: { config: AgentConfig; layout: CondorLayout; machineName: string; slot: { cpus: number; memoryMiB: number } },
+  log: Logger,
+): Promise<RunningIsolation | undefined> {
+  if (!plan.cgroups || !plan.tree) return undefined;
+  const { config, layout, machineName, slot } = input;
+  const delegation = await delegate(plan.tree, slot.memoryMiB * 1048576);
+  log.info(
+    { event: 'cgroups-delegated', cgroupMode: plan.cgroupMode, version: plan.tree.version, hierarchies: plan.tree.hierarchies, moved: delegation.moved, removedLeftovers: delegation.removedLeftovers },
+    `cgroup v${plan.tree.version}: agent in ${plan.tree.hierarchies[0] ?? '?'}/agent, jobs under jobs/`,
+  );
+  const jobs = new JobCgroups(
+    plan.tree,
+    (slotName) => slotResources(layout.configFile, layout.log, machineName, slotName),
+    slot,
+    { pidsMax: config.jobPidsMax, cpuHardLimit: config.jobCpuHardLimit, executeDir: layout.execute, pollMs: 250 },
+    log,
+  );
+  const placement = new PlacementServer(
+    join(agentPaths.runtimeDir, 'placement'),
+    (request) => jobs.place(request),
+    (message, details) => log.warn({ event: 'placement-problem', ...details }, message),
+    Math.ceil(config.placementTimeoutMs / 1000),
+  );
+  await placement.start();
+  jobs.start();
+  return {
+    jobs,
+    placement,
+    stop: async () => {
+      await jobs.stop();
+      await placement.stop();
+    },
+  };
+}
