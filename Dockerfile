@@ -1,15 +1,38 @@
 # wn-agent worker-node image: HTCondor execute node whose entrypoint is tini, then wn-agent.
-# Build here:      npm run image        (builds the agent, the base image from debootstrap, then this file with podman)
+# VARIANT selects the CVMFS client:
+#   production (default)  the real CVMFS client from CERN's package repository (needs network access to CERN)
+#   plain                 no CVMFS client (bind-mounted repositories only)       -> localhost/wn-agent:dev here
+#   test                  a squashfuse stand-in for the CVMFS client, for tests  -> localhost/wn-agent:test here
+# Build here:      npm run image        (builds the agent, the base image from debootstrap, then plain and test with podman)
 # Build elsewhere: npm ci && npm run build && docker build -t wn-agent .
 ARG BASE=debian:trixie
-FROM ${BASE} AS runtime
+ARG VARIANT=production
 
+FROM ${BASE} AS os-plain
 # HTCondor, Node.js and tini all come from Debian (trixie ships htcondor 23.9.6 and nodejs 20.19).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      htcondor nodejs tini ca-certificates procps \
+      htcondor nodejs tini ca-certificates procps attr \
  && rm -rf /var/lib/apt/lists/*
 
+# TEST STAND-IN for CVMFS: image/test/mount.cvmfs mounts /srv/cvmfs-standin/<repo>.sqfs with squashfuse (real FUSE).
+FROM os-plain AS os-test
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends squashfuse fuse3 \
+ && rm -rf /var/lib/apt/lists/* \
+ && echo user_allow_other >> /etc/fuse.conf
+COPY image/test/mount.cvmfs /usr/sbin/mount.cvmfs
+
+FROM os-plain AS os-production
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl \
+ && curl -fsSLo /tmp/cvmfs-release.deb https://cvmrepo.s3.cern.ch/cvmrepo/apt/cvmfs-release-latest_all.deb \
+ && dpkg -i /tmp/cvmfs-release.deb && rm /tmp/cvmfs-release.deb \
+ && apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends cvmfs \
+ && rm -rf /var/lib/apt/lists/*
+
+FROM os-${VARIANT} AS image
 # The agent is one bundled ES module (dist/wn-agent.mjs, built by `npm run build`): no node_modules in the image.
 COPY dist/wn-agent.mjs /opt/wn-agent/wn-agent.mjs
 COPY image/bin/ /usr/local/bin/
@@ -24,14 +47,15 @@ ARG IMAGE_NAME=wn-agent
 ARG IMAGE_VERSION=0.0.0
 ARG IMAGE_REVISION=unknown
 ARG BUILD_DATE=unknown
+ARG VARIANT
 LABEL org.opencontainers.image.title="${IMAGE_NAME}" \
       org.opencontainers.image.version="${IMAGE_VERSION}" \
       org.opencontainers.image.revision="${IMAGE_REVISION}" \
       org.opencontainers.image.created="${BUILD_DATE}" \
-      org.opencontainers.image.description="HTCondor worker node driven by wn-agent"
+      org.opencontainers.image.description="HTCondor worker node driven by wn-agent (${VARIANT})"
 RUN mkdir -p /etc/wn-agent \
- && printf '{"name":"%s","version":"%s","revision":"%s","buildDate":"%s"}\n' \
-      "${IMAGE_NAME}" "${IMAGE_VERSION}" "${IMAGE_REVISION}" "${BUILD_DATE}" > /etc/wn-agent/image.json
+ && printf '{"name":"%s","version":"%s","revision":"%s","buildDate":"%s","variant":"%s"}\n' \
+      "${IMAGE_NAME}" "${IMAGE_VERSION}" "${IMAGE_REVISION}" "${BUILD_DATE}" "${VARIANT}" > /etc/wn-agent/image.json
 
 # tini is PID 1: it forwards signals to the agent and reaps orphans, which Node does not do.
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/wn-agent"]

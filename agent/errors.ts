@@ -26,6 +26,8 @@ const codes = {
   WN_ERR_NOT_ADVERTISED: ExitCode.condor,
   /** An HTCondor command-line tool failed or timed out. */
   WN_ERR_CONDOR_TOOL: ExitCode.condor,
+  /** A required CVMFS repository could not be mounted or read at start. */
+  WN_ERR_CVMFS: ExitCode.cvmfs,
   /** --job-isolation required, but cgroups cannot be delegated or CAP_SYS_ADMIN is missing. */
   WN_ERR_ISOLATION: ExitCode.isolation,
   /** A bug: something the agent did not expect. */

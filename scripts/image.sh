@@ -11,12 +11,18 @@ node scripts/build.mjs
 revision=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- 2>/dev/null || revision="$revision-dirty"
 version=$(node -p 'require("./package.json").version')
-say "podman build $WN_IMAGE_TAG (revision $revision; the first build installs HTCondor, about a minute)"
-podman build --network host --isolation chroot --layers \
-  --build-arg BASE=localhost/debian:trixie \
-  --build-arg IMAGE_NAME="${WN_IMAGE_TAG%:*}" \
-  --build-arg IMAGE_VERSION="$version" \
-  --build-arg IMAGE_REVISION="$revision" \
-  --build-arg BUILD_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-  -t "$WN_IMAGE_TAG" . >/tmp/wn-agent-image-build.log 2>&1 || { tail -40 /tmp/wn-agent-image-build.log; exit 1; }
-say "built $WN_IMAGE_TAG"
+date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+build() { # build VARIANT TAG
+  podman build --network host --isolation chroot --layers --target image --build-arg VARIANT="$1" \
+    --build-arg BASE=localhost/debian:trixie \
+    --build-arg IMAGE_NAME="${WN_IMAGE_TAG%:*}" \
+    --build-arg IMAGE_VERSION="$version" \
+    --build-arg IMAGE_REVISION="$revision" \
+    --build-arg BUILD_DATE="$date" \
+    -t "$2" . >/tmp/wn-agent-image-build.log 2>&1 || { tail -40 /tmp/wn-agent-image-build.log; exit 1; }
+  say "built $2"
+}
+say "podman build $WN_IMAGE_TAG and $WN_TEST_IMAGE_TAG (revision $revision; the first build installs HTCondor, about a minute)"
+build plain "$WN_IMAGE_TAG"
+# The production variant needs CERN's package repository, which this machine cannot reach; it is not built here.
+build test "$WN_TEST_IMAGE_TAG"

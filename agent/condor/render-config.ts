@@ -22,6 +22,8 @@ export interface RenderInput {
   starterWrapper?: string | undefined;
   /** HTCondor's PID namespaces and private /tmp, /var/tmp (need CAP_SYS_ADMIN). */
   namespaces: boolean;
+  /** The file the agent keeps CVMFS health in, when repositories are configured. */
+  cvmfsAdFile?: string | undefined;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface RenderInput {
  * so what the startd does is decided here and in the site's files only.
  */
 export function renderCondorConfig(input: RenderInput): string {
-  const { config, layout, instanceId, siteConfigFiles, resources, attributes, machineName, jobWrapper, starterWrapper, namespaces } = input;
+  const { config, layout, instanceId, siteConfigFiles, resources, attributes, machineName, jobWrapper, starterWrapper, namespaces, cvmfsAdFile } = input;
   const advertised = { WnAgentInstance: instanceId, ...attributes };
   const lines = [
     '# Rendered by wn-agent at every start; edits here are lost. Site settings go in files under',
@@ -89,6 +91,23 @@ export function renderCondorConfig(input: RenderInput): string {
     ...(starterWrapper ? [`STARTER = ${starterWrapper}`] : []),
     `USE_PID_NAMESPACES = ${namespaces ? 'True' : 'False'}`,
     ...(namespaces ? ['MOUNT_UNDER_SCRATCH = /tmp,/var/tmp'] : []),
+    ...(cvmfsAdFile
+      ? [
+          '',
+          '# CVMFS health from the agent\'s probes, published by a startd cron job (a cat of the agent\'s file); a change is',
+          '# sent to the collector at once. Jobs that set RequiresCVMFS = "repo,..." start only where all of them are healthy.',
+          'STARTD_CRON_JOBLIST = $(STARTD_CRON_JOBLIST) WNCVMFS',
+          'STARTD_CRON_WNCVMFS_EXECUTABLE = /bin/cat',
+          `STARTD_CRON_WNCVMFS_ARGS = ${cvmfsAdFile}`,
+          'STARTD_CRON_WNCVMFS_MODE = Periodic',
+          'STARTD_CRON_WNCVMFS_PERIOD = 2s',
+          'STARTD_CRON_AUTOPUBLISH = If_Changed',
+          // No ?: here: the negotiator fetches machine ads projected onto the attributes their expressions reference,
+          // and an attribute only referenced under ?: was missing from that projection (jobs were never matched).
+          'WN_CVMFS_START = (TARGET.RequiresCVMFS =?= undefined) || (stringListSubsetMatch(TARGET.RequiresCVMFS, MY.CVMFS_HEALTHY) =?= true)',
+          'START = ($(START)) && ($(WN_CVMFS_START))',
+        ]
+      : []),
     '',
     '# Site configuration',
     ...siteConfigFiles.map((file) => `include : ${file}`),

@@ -44,6 +44,24 @@ export interface AgentConfig {
   jobCpuHardLimit: boolean;
   /** How long the starter wrapper waits for the agent to place a job before it refuses to run it. */
   placementTimeoutMs: number;
+  cvmfs: CvmfsConfig;
+}
+
+export const cvmfsModes = ['mount', 'bind', 'auto'] as const;
+export type CvmfsMode = (typeof cvmfsModes)[number];
+
+export interface CvmfsConfig {
+  /** Repositories the worker cannot run without: missing at start = exit 4. */
+  required: string[];
+  /** Repositories that are advertised when healthy but do not stop the worker. */
+  optional: string[];
+  mode: CvmfsMode;
+  mountRoot: string;
+  httpProxy: string | undefined;
+  cacheBase: string;
+  quotaMiB: number;
+  probeIntervalMs: number;
+  probeTimeoutMs: number;
 }
 
 export const jobIsolationModes = ['required', 'best-effort', 'off'] as const;
@@ -67,6 +85,12 @@ export const defaults = {
   jobPidsMax: '4096',
   jobCpuHardLimit: 'false',
   placementTimeout: '10s',
+  cvmfsMode: 'auto',
+  cvmfsMountRoot: '/cvmfs',
+  cvmfsCacheBase: '/var/lib/cvmfs',
+  cvmfsQuota: '4000',
+  cvmfsProbeInterval: '30s',
+  cvmfsProbeTimeout: '10s',
 } as const satisfies Record<string, string>;
 
 /** Fixed facts about HTCondor as Debian and the image install it. */

@@ -1,6 +1,6 @@
 import { isAttributeName } from '../condor/classad.ts';
 import { configError } from '../errors.ts';
-import { defaults, jobIsolationModes, logLevels, type AgentConfig, type JobIsolationMode, type LogLevel } from './options.ts';
+import { cvmfsModes, defaults, jobIsolationModes, logLevels, type AgentConfig, type CvmfsConfig, type CvmfsMode, type JobIsolationMode, type LogLevel } from './options.ts';
 import { parseDuration, parseSizeMiB } from './units.ts';
 
 /** What the CLI hands over: strings as typed on the command line or found in WN_* variables. */
@@ -29,6 +29,48 @@ export interface RawOptions {
   jobPidsMax?: string | undefined;
   jobCpuHardLimit?: string | undefined;
   placementTimeout?: string | undefined;
+  cvmfsRepositories?: string | undefined;
+  cvmfsOptionalRepositories?: string | undefined;
+  cvmfsMode?: string | undefined;
+  cvmfsMountRoot?: string | undefined;
+  cvmfsHttpProxy?: string | undefined;
+  cvmfsCacheBase?: string | undefined;
+  cvmfsQuota?: string | undefined;
+  cvmfsProbeInterval?: string | undefined;
+  cvmfsProbeTimeout?: string | undefined;
+}
+
+/** Repository names as CVMFS knows them: fully qualified, lower case (atlas.cern.ch). */
+function repositories(flag: string, value: string | undefined): string[] {
+  const names = (value ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!/^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$/.test(name)) {
+      throw configError(`${optionName(flag)}: ${JSON.stringify(name)} is not a repository name such as atlas.cern.ch`);
+    }
+  }
+  return [...new Set(names)];
+}
+
+function cvmfs(raw: RawOptions): CvmfsConfig {
+  const required = repositories('cvmfs-repositories', raw.cvmfsRepositories);
+  const optional = repositories('cvmfs-optional-repositories', raw.cvmfsOptionalRepositories);
+  const both = optional.filter((name) => required.includes(name));
+  if (both.length) throw configError(`${optionName('cvmfs-optional-repositories')}: ${both.join(', ')} is also in ${optionName('cvmfs-repositories')}`);
+  const quota = parseSizeMiB(raw.cvmfsQuota ?? defaults.cvmfsQuota);
+  if (quota === undefined || quota < 1) throw configError(`${optionName('cvmfs-quota')}: expected a size such as 4000 (MiB) or 20G, got ${received(raw.cvmfsQuota ?? '')}`);
+  const proxy = nonEmpty(raw.cvmfsHttpProxy);
+  if (proxy !== undefined && /[\s"'\\]/.test(proxy)) throw configError(`${optionName('cvmfs-http-proxy')}: expected CVMFS_HTTP_PROXY syntax (e.g. "http://squid:3128;DIRECT") without spaces or quotes, got ${received(proxy)}`);
+  return {
+    required,
+    optional,
+    mode: oneOf<CvmfsMode>('cvmfs-mode', raw.cvmfsMode ?? defaults.cvmfsMode, cvmfsModes),
+    mountRoot: path('cvmfs-mount-root', raw.cvmfsMountRoot ?? defaults.cvmfsMountRoot),
+    httpProxy: proxy,
+    cacheBase: path('cvmfs-cache-base', raw.cvmfsCacheBase ?? defaults.cvmfsCacheBase),
+    quotaMiB: quota,
+    probeIntervalMs: duration('cvmfs-probe-interval', raw.cvmfsProbeInterval ?? defaults.cvmfsProbeInterval, { min: 1000 }),
+    probeTimeoutMs: duration('cvmfs-probe-timeout', raw.cvmfsProbeTimeout ?? defaults.cvmfsProbeTimeout, { min: 100 }),
+  };
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -184,5 +226,6 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     jobPidsMax: wholeNumber('job-pids-max', raw.jobPidsMax ?? defaults.jobPidsMax),
     jobCpuHardLimit: boolean('job-cpu-hard-limit', raw.jobCpuHardLimit ?? defaults.jobCpuHardLimit),
     placementTimeoutMs: duration('placement-timeout', raw.placementTimeout ?? defaults.placementTimeout, { min: 1000 }),
+    cvmfs: cvmfs(raw),
   };
 }

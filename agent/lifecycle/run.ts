@@ -10,6 +10,7 @@ import { machineName } from '../metadata/machine-name.ts';
 import { jobAttributes, machineAttributes, type Traceability } from '../metadata/traceability.ts';
 import { persistentId } from '../util/persistent-id.ts';
 import { planIsolation } from '../isolation/plan.ts';
+import { CvmfsManager } from '../cvmfs/manager.ts';
 import { startIsolation, type RunningIsolation } from '../isolation/start.ts';
 import { installCredentials } from '../condor/credentials.ts';
 import { ownSlotAds, type SlotAd } from '../condor/collector.ts';
@@ -77,6 +78,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
   let forwarder: LogForwarder | undefined;
   let reports: JobReportWatcher | undefined;
   let isolation: RunningIsolation | undefined;
+  const cvmfs = new CvmfsManager(config.cvmfs, join(agentPaths.runtimeDir, 'cvmfs.ad'), log);
   const stop = listenForStop((signal, count) => {
     log.warn({ event: 'stop-repeated', signal, count }, 'second stop signal: fast shutdown of HTCondor');
     void master?.stopFast();
@@ -117,6 +119,8 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     }
 
     isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources }, log);
+    // Mounted before HTCondor starts: the first slot ad already says which repositories work.
+    await cvmfs.start();
 
     const siteConfigFiles = await listSiteConfig(config.siteConfigDir);
     await writeFileAtomic(
@@ -125,6 +129,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
         config, layout, instanceId, siteConfigFiles, resources, attributes, machineName: name, jobWrapper,
         starterWrapper: isolation ? agentPaths.starterWrapper : undefined,
         namespaces: plan.namespaces,
+        cvmfsAdFile: cvmfs.configured ? join(agentPaths.runtimeDir, 'cvmfs.ad') : undefined,
       }),
     );
     log.info(
@@ -135,7 +140,9 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     forwarder = new LogForwarder(layout.log, (entry) => {
       const parsed = parseDaemonLogLine(entry.line);
       recent.push(`${entry.file}: ${entry.line}`);
-      log[parsed.level]({ source: 'condor', daemon: entry.daemon, slot: entry.slot, condorTime: parsed.condorTime }, parsed.msg);
+      // The CVMFS cron job starts every 2 s; its start lines are routine, kept at debug.
+      const level = parsed.msg.startsWith('STARTD_CRON job WNCVMFS started') ? 'debug' : parsed.level;
+      log[level]({ source: 'condor', daemon: entry.daemon, slot: entry.slot, condorTime: parsed.condorTime }, parsed.msg);
     });
     await forwarder.start();
 
@@ -201,5 +208,6 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     await forwarder?.stop();
     await reports?.stop();
     await isolation?.stop();
+    await cvmfs.stop(); // after HTCondor: no job reads /cvmfs any more
   }
 }

@@ -39,6 +39,17 @@ describe('parseConfig', () => {
       jobPidsMax: 4096,
       jobCpuHardLimit: false,
       placementTimeoutMs: 10_000,
+      cvmfs: {
+        required: [],
+        optional: [],
+        mode: 'auto',
+        mountRoot: '/cvmfs',
+        httpProxy: undefined,
+        cacheBase: '/var/lib/cvmfs',
+        quotaMiB: 4000,
+        probeIntervalMs: 30_000,
+        probeTimeoutMs: 10_000,
+      },
     });
   });
 

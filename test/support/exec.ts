@@ -5,6 +5,8 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** runc and rlimits that work on these hosts, as the scripts use them (scripts/containers.conf). */
 export const containersConf = `${repoRoot}scripts/containers.conf`;
 export const image = process.env.WN_IMAGE_TAG ?? 'localhost/wn-agent:dev';
+/** The image with the squashfuse stand-in for the CVMFS client (Dockerfile VARIANT=test). */
+export const testImage = process.env.WN_TEST_IMAGE_TAG ?? 'localhost/wn-agent:test';
 
 export interface Result {
   code: number;

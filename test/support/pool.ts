@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { waitFor } from '../../agent/util/wait.ts';
-import { check, image, podman, repoRoot, run, type Result } from './exec.ts';
+import { check, image as defaultImage, podman, repoRoot, run, type Result } from './exec.ts';
 
 /**
  * The real local pool (scripts/pool.sh) as tests see it: a central manager + schedd container configured the
@@ -86,7 +86,7 @@ export class TestPool {
       ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
       ...mounts.flatMap((mount) => ['-v', mount]),
       ...(options.podmanArgs ?? []),
-      image, 'run', ...(options.agentArgs ?? []),
+      options.image ?? defaultImage, 'run', ...(options.agentArgs ?? []),
     ]);
     return new Worker(name);
   }
@@ -101,6 +101,8 @@ export interface WorkerOptions {
   agentArgs?: string[];
   /** Extra podman run arguments (limits, ...). */
   podmanArgs?: string[];
+  /** Default: localhost/wn-agent:dev. */
+  image?: string;
 }
 
 export class Worker {
