@@ -12,6 +12,9 @@ import { runAgent } from './lifecycle/run.ts';
 import { createLogger } from './log/logger.ts';
 import { detectTraceability, logFields } from './metadata/traceability.ts';
 import { agentVersion } from './version.ts';
+import { localRequest } from './admin/client.ts';
+import { agentPaths } from './config/options.ts';
+import { parseDuration } from './config/units.ts';
 
 function fail(error: AgentError): never {
   // Config errors happen before the logger exists; one JSON line on stderr and one for people.
@@ -89,8 +92,37 @@ await yargs(hideBin(process.argv))
         .option('cvmfs-quota', { type: 'string', describe: `CVMFS_QUOTA_LIMIT in MiB for mount mode (default ${defaults.cvmfsQuota})` })
         .option('cvmfs-probe-interval', { type: 'string', describe: `how often repositories are probed (default ${defaults.cvmfsProbeInterval})` })
         .option('cvmfs-probe-timeout', { type: 'string', describe: `how long one probe may take (default ${defaults.cvmfsProbeTimeout})` })
+        .option('idle-timeout', { type: 'string', describe: 'exit 0 after this long without work (20s, 10m; default: never)' })
+        .option('drain-timeout', { type: 'string', describe: `on SIGTERM: how long running jobs may finish before they are vacated (default ${defaults.drainTimeout})` })
+        .option('accept-jobs-for', { type: 'string', describe: 'stop matching new jobs this long after start, then drain (default: no limit)' })
+        .option('max-lifetime', { type: 'string', describe: 'drain this long after start, then exit (default: no limit)' })
+        .option('master-restarts', { type: 'string', describe: `condor_master restarts allowed within 10 minutes (default ${defaults.masterRestarts})` })
+        .option('admin-listen', { type: 'string', describe: `HTTP health, readiness and metrics, host:port or off (default ${defaults.adminListen})` })
         .option('placement-timeout', { type: 'string', describe: `how long a starter waits for its cgroup before the job is refused (default ${defaults.placementTimeout})` }),
     (argv) => run(argv as RawOptions),
+  )
+  .command(
+    'drain',
+    'drain this worker (no new jobs; running jobs finish or are vacated at the deadline), then exit',
+    (y) => y.option('timeout', { type: 'string', describe: 'drain deadline (default: the agent\'s --drain-timeout)' }),
+    async (argv) => {
+      const timeout = argv.timeout as string | undefined;
+      if (timeout !== undefined && parseDuration(timeout) === undefined) fail(new AgentError('WN_ERR_CONFIG', `--timeout: expected a duration such as 10m, got ${JSON.stringify(timeout)}`));
+      const query = timeout === undefined ? '' : `?timeout=${encodeURIComponent(timeout)}`;
+      const { status, body } = await localRequest(agentPaths.adminSocket, 'POST', `/v1/drain${query}`);
+      process.stdout.write(`${JSON.stringify(body)}\n`);
+      process.exit(status === 202 ? 0 : 1);
+    },
+  )
+  .command(
+    'status',
+    "the agent's state, jobs, CVMFS health and idle countdown (JSON)",
+    (y) => y,
+    async () => {
+      const { status, body } = await localRequest(agentPaths.adminSocket, 'GET', '/v1/status');
+      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+      process.exit(status === 200 ? 0 : 1);
+    },
   )
   .fail((message, error) => {
     if (error) throw error;

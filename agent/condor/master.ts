@@ -76,7 +76,7 @@ export class MasterProcess {
     }
   }
 
-  private killGroup(): void {
+  killGroup(): void {
     const pid = this.child.pid;
     if (pid === undefined) return;
     try {

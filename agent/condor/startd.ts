@@ -24,3 +24,33 @@ export async function slotResources(
   if (!cpus || !memory) throw new Error(`the startd does not list ${slot}@${machineName} (got ${JSON.stringify(out.trim())})`);
   return { cpus, memoryMiB: memory };
 }
+
+export interface SlotState {
+  name: string;
+  dynamic: boolean;
+  state: string;
+  activity: string;
+}
+
+/** Every slot of our startd as the startd itself sees it now (partitionable and dynamic). */
+export async function startdSlots(configFile: string, logDir: string): Promise<SlotState[]> {
+  const address = (await readFile(join(logDir, '.startd_address'), 'utf8')).split('\n')[0]?.trim();
+  if (!address) throw new Error('the startd has not written its address yet');
+  const out = await runCondorTool('condor_status', ['-direct', address, '-af:t', 'Name', 'DynamicSlot', 'State', 'Activity'], { configFile, timeoutMs: 10_000 });
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [name = '', dynamic = '', state = '', activity = ''] = line.split('\t');
+      return { name, dynamic: dynamic === 'true', state, activity };
+    });
+}
+
+/**
+ * Work on this worker: a dynamic slot exists for every claim, idle or busy, so "any dynamic slot" covers
+ * claimed-but-idle too; the partitionable slot itself stays Unclaimed/Idle while dynamic slots run (FIELD-NOTES).
+ * A static slot counts when it is claimed, matched or preempting.
+ */
+export function busySlots(slots: readonly SlotState[]): SlotState[] {
+  return slots.filter((slot) => slot.dynamic || ['Claimed', 'Matched', 'Preempting'].includes(slot.state));
+}

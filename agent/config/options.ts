@@ -45,6 +45,18 @@ export interface AgentConfig {
   /** How long the starter wrapper waits for the agent to place a job before it refuses to run it. */
   placementTimeoutMs: number;
   cvmfs: CvmfsConfig;
+  /** Exit 0 after this long without work; undefined: never. */
+  idleTimeoutMs: number | undefined;
+  /** On SIGTERM/SIGINT/drain: how long running jobs may take before they are vacated back to the queue. */
+  drainTimeoutMs: number;
+  /** Stop matching new jobs this long after start, then drain. */
+  acceptJobsForMs: number | undefined;
+  /** Drain this long after start (bounded by --drain-timeout), then exit. */
+  maxLifetimeMs: number | undefined;
+  /** condor_master restarts allowed within 10 minutes before the agent gives up (exit 3). */
+  masterRestarts: number;
+  /** host:port of the HTTP server (health, readiness, metrics); "" turns it off. */
+  adminListen: { host: string; port: number } | undefined;
 }
 
 export const cvmfsModes = ['mount', 'bind', 'auto'] as const;
@@ -91,6 +103,9 @@ export const defaults = {
   cvmfsQuota: '4000',
   cvmfsProbeInterval: '30s',
   cvmfsProbeTimeout: '10s',
+  drainTimeout: '5m',
+  masterRestarts: '5',
+  adminListen: '0.0.0.0:9680',
 } as const satisfies Record<string, string>;
 
 /** Fixed facts about HTCondor as Debian and the image install it. */
@@ -109,4 +124,6 @@ export const agentPaths = {
   jobWrapper: '/usr/local/libexec/wn-agent/job-wrapper',
   /** image/libexec/starter-wrapper talks to the agent through FIFOs in runtimeDir/placement. */
   starterWrapper: '/usr/local/libexec/wn-agent/starter-wrapper',
+  /** The admin API for local tools (wn-agent drain): root only, no token needed. */
+  adminSocket: '/run/wn-agent/admin.sock',
 } as const;

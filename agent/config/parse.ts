@@ -38,6 +38,25 @@ export interface RawOptions {
   cvmfsQuota?: string | undefined;
   cvmfsProbeInterval?: string | undefined;
   cvmfsProbeTimeout?: string | undefined;
+  idleTimeout?: string | undefined;
+  drainTimeout?: string | undefined;
+  acceptJobsFor?: string | undefined;
+  maxLifetime?: string | undefined;
+  masterRestarts?: string | undefined;
+  adminListen?: string | undefined;
+}
+
+function optionalDuration(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '' || value.trim() === '0') return undefined;
+  return duration(flag, value, { min: 1000 });
+}
+
+function listenAddress(value: string): { host: string; port: number } | undefined {
+  if (value.trim() === '' || value.trim() === 'off') return undefined;
+  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value.trim());
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) throw configError(`${optionName('admin-listen')}: expected host:port such as 0.0.0.0:9680 (or off), got ${JSON.stringify(value)}`);
+  return { host: (match[1] ?? '').replace(/^\[|\]$/g, ''), port };
 }
 
 /** Repository names as CVMFS knows them: fully qualified, lower case (atlas.cern.ch). */
@@ -227,5 +246,11 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     jobCpuHardLimit: boolean('job-cpu-hard-limit', raw.jobCpuHardLimit ?? defaults.jobCpuHardLimit),
     placementTimeoutMs: duration('placement-timeout', raw.placementTimeout ?? defaults.placementTimeout, { min: 1000 }),
     cvmfs: cvmfs(raw),
+    idleTimeoutMs: optionalDuration('idle-timeout', raw.idleTimeout),
+    drainTimeoutMs: duration('drain-timeout', raw.drainTimeout ?? defaults.drainTimeout),
+    acceptJobsForMs: optionalDuration('accept-jobs-for', raw.acceptJobsFor),
+    maxLifetimeMs: optionalDuration('max-lifetime', raw.maxLifetime),
+    masterRestarts: wholeNumber('master-restarts', raw.masterRestarts ?? defaults.masterRestarts),
+    adminListen: listenAddress(raw.adminListen ?? defaults.adminListen),
   };
 }

@@ -54,6 +54,7 @@ export class JobCgroups {
     private readonly fallback: { cpus: number; memoryMiB: number },
     private readonly options: JobCgroupOptions,
     private readonly log: Logger,
+    private readonly onFinished: (oomKilled: boolean) => void = () => {},
   ) {}
 
   get running(): RunningJob[] {
@@ -174,6 +175,7 @@ export class JobCgroups {
     }
     if (!removed) return;
     this.jobs.delete(job.cgroup);
+    this.onFinished(usage.oomKills > 0);
     this.log.info(
       {
         event: 'job-finished',

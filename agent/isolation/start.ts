@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { delegate } from '../cgroup/delegate.ts';
+import type { CgroupTree } from '../cgroup/tree.ts';
 import type { CondorLayout } from '../condor/layout.ts';
 import { slotResources } from '../condor/startd.ts';
 import { agentPaths, type AgentConfig } from '../config/options.ts';
@@ -10,6 +11,7 @@ import type { IsolationPlan } from './plan.ts';
 
 export interface RunningIsolation {
   jobs: JobCgroups;
+  tree: CgroupTree;
   placement: PlacementServer;
   stop(): Promise<void>;
 }
@@ -22,6 +24,7 @@ export async function startIsolation(
   plan: IsolationPlan,
   input: { config: AgentConfig; layout: CondorLayout; machineName: string; slot: { cpus: number; memoryMiB: number } },
   log: Logger,
+  onFinished: (oomKilled: boolean) => void = () => {},
 ): Promise<RunningIsolation | undefined> {
   if (!plan.cgroups || !plan.tree) return undefined;
   const { config, layout, machineName, slot } = input;
@@ -36,6 +39,7 @@ export async function startIsolation(
     slot,
     { pidsMax: config.jobPidsMax, cpuHardLimit: config.jobCpuHardLimit, executeDir: layout.execute, pollMs: 250 },
     log,
+    onFinished,
   );
   const placement = new PlacementServer(
     join(agentPaths.runtimeDir, 'placement'),
@@ -47,6 +51,7 @@ export async function startIsolation(
   jobs.start();
   return {
     jobs,
+    tree: plan.tree,
     placement,
     stop: async () => {
       await jobs.stop();

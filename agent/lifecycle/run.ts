@@ -18,21 +18,33 @@ import { condorLayout } from '../condor/layout.ts';
 import { LogForwarder } from '../condor/log-forwarder.ts';
 import { parseDaemonLogLine } from '../condor/log-line.ts';
 import { MasterProcess, type MasterExit } from '../condor/master.ts';
+import { AdminServer } from '../admin/server.ts';
+import { createMetrics, readNumber } from '../admin/metrics.ts';
+import type { AgentStatus } from '../admin/status.ts';
+import { busySlots, startdSlots } from '../condor/startd.ts';
+import { drain, type DrainResult } from './drain.ts';
+import { IdleClock } from './idle.ts';
+import { StopController, type StopReason } from './stop-request.ts';
+import { MasterSupervisor } from './supervisor.ts';
 import { listSiteConfig, prepareCondorDirs, writeFileAtomic } from '../condor/prepare.ts';
 import { renderCondorConfig } from '../condor/render-config.ts';
 import { agentPaths, type AgentConfig } from '../config/options.ts';
 import { AgentError, ExitCode, exitCodeFor } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { readImageMetadata } from '../metadata/image.ts';
-import { waitFor, WaitTimeout } from '../util/wait.ts';
+import { delay, waitFor, WaitTimeout } from '../util/wait.ts';
 import { listenForStop } from './signals.ts';
 
 export interface RunSummary {
-  reason: 'signal' | 'error';
+  reason: StopReason | 'error';
   exitCode: ExitCode;
   uptimeS: number;
+  jobsRun: number;
+  jobsVacated: number;
+  masterRestarts: number;
   signal?: NodeJS.Signals;
   master?: MasterExit;
+  drain?: DrainResult;
   error?: { code: string; message: string };
 }
 
@@ -74,17 +86,38 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
   const layout = condorLayout(config.stateDir);
   const instanceId = randomUUID();
   const recent = new RecentLines();
-  let master: MasterProcess | undefined;
+  let supervisor: MasterSupervisor | undefined;
   let forwarder: LogForwarder | undefined;
   let reports: JobReportWatcher | undefined;
   let isolation: RunningIsolation | undefined;
+  let admin: AdminServer | undefined;
   const cvmfs = new CvmfsManager(config.cvmfs, join(agentPaths.runtimeDir, 'cvmfs.ad'), log);
-  const stop = listenForStop((signal, count) => {
-    log.warn({ event: 'stop-repeated', signal, count }, 'second stop signal: fast shutdown of HTCondor');
-    void master?.stopFast();
+  const idle = config.idleTimeoutMs === undefined ? undefined : new IdleClock(config.idleTimeoutMs, startedAt);
+  const stopper = new StopController();
+  const background = new AbortController();
+  const status: AgentStatus = {
+    state: 'starting',
+    startedAt,
+    advertised: false,
+    masterRestarts: 0,
+    counters: { jobsStarted: 0, jobsFinished: 0, oomKills: 0, jobsVacated: 0 },
+    cvmfs: () => cvmfs.repos.map(({ repo, required, healthy }) => ({ repo, required, healthy })),
+    jobs: () => isolation?.jobs.running ?? [],
+    idleRemainingMs: () => idle?.remaining(Date.now()),
+  };
+  const signals = listenForStop((signal, count) => {
+    log.warn({ event: 'stop-repeated', signal, count }, 'another stop signal: the drain goes to its deadline now');
+    stopper.request({ reason: 'signal', signal, drainTimeoutMs: 0 });
   });
+  void signals.first.then((signal) => stopper.request({ reason: 'signal', signal, drainTimeoutMs: config.drainTimeoutMs }));
 
-  const summary = (partial: Omit<RunSummary, 'uptimeS'>): RunSummary => ({ ...partial, uptimeS: Math.round((Date.now() - startedAt) / 1000) });
+  const summary = (partial: Omit<RunSummary, 'uptimeS' | 'jobsRun' | 'jobsVacated' | 'masterRestarts'>): RunSummary => ({
+    ...partial,
+    uptimeS: Math.round((Date.now() - startedAt) / 1000),
+    jobsRun: status.counters.jobsStarted,
+    jobsVacated: status.counters.jobsVacated,
+    masterRestarts: status.masterRestarts,
+  });
 
   try {
     const image = await readImageMetadata();
@@ -109,6 +142,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     if (jobWrapper) {
       await writeJobAttributes(agentPaths.runtimeDir, jobAttrs);
       reports = new JobReportWatcher(join(agentPaths.runtimeDir, 'job-reports'), (report) => {
+        status.counters.jobsStarted += 1;
         void isolation?.jobs.check(report.slot);
         if (report.failed.length === 0) log.info({ event: 'job-attributes-recorded', jobId: report.jobId, slot: report.slot }, `job ${report.jobId}: traceability attributes recorded`);
         else log.warn({ event: 'job-attributes-failed', jobId: report.jobId, slot: report.slot, failed: report.failed, error: report.error }, `job ${report.jobId} runs without ${report.failed.join(', ')}`);
@@ -118,9 +152,30 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       log.warn({ event: 'job-attributes-disabled', wrapper: agentPaths.jobWrapper }, 'job wrapper not installed: job ads will not carry the container attributes');
     }
 
-    isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources }, log);
+    isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources }, log, (oomKilled) => {
+      status.counters.jobsFinished += 1;
+      if (oomKilled) status.counters.oomKills += 1;
+    });
     // Mounted before HTCondor starts: the first slot ad already says which repositories work.
     await cvmfs.start();
+
+    const tree = isolation?.tree;
+    admin = new AdminServer({
+      listen: config.adminListen,
+      socketPath: agentPaths.adminSocket,
+      status,
+      metrics: createMetrics(status, async (cgroup) => {
+        const dir = tree?.path('memory', cgroup);
+        return dir ? readNumber(join(dir, tree?.version === 1 ? 'memory.usage_in_bytes' : 'memory.current')) : undefined;
+      }),
+      onDrain: (timeoutMs) => {
+        const answer = stopper.request({ reason: 'drain-request', drainTimeoutMs: timeoutMs ?? config.drainTimeoutMs });
+        log.info({ event: 'drain-requested', timeoutMs: timeoutMs ?? config.drainTimeoutMs, answer }, 'drain requested through the admin API');
+        return answer;
+      },
+    });
+    await admin.start();
+    log.info({ event: 'admin-listening', listen: config.adminListen, socket: agentPaths.adminSocket, port: admin.port }, 'health, readiness and metrics served');
 
     const siteConfigFiles = await listSiteConfig(config.siteConfigDir);
     await writeFileAtomic(
@@ -146,25 +201,36 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     });
     await forwarder.start();
 
-    master = new MasterProcess(layout.configFile, (line, stream) => {
-      recent.push(`condor_master ${stream}: ${line}`);
-      log.info({ source: 'condor', daemon: 'master', stream }, line);
-    });
-    const current = master;
-    log.info({ event: 'master-started', pid: current.pid }, 'condor_master started');
-
     // Advertised = the collector holds our slot ad: the fact condor_status shows an operator.
-    const advertised = waitFor<SlotAd[]>(
-      async () => {
-        const ads = await ownSlotAds(layout.configFile, instanceId);
-        return ads.length > 0 ? ads : undefined;
-      },
-      { timeoutMs: config.startupTimeoutMs, intervalMs: 500, what: 'startd ad in the collector' },
-    );
+    const waitAdvertised = (): Promise<SlotAd[]> =>
+      waitFor<SlotAd[]>(
+        async () => {
+          const ads = await ownSlotAds(layout.configFile, instanceId);
+          return ads.length > 0 ? ads : undefined;
+        },
+        { timeoutMs: config.startupTimeoutMs, intervalMs: 500, what: 'startd ad in the collector' },
+      );
+    const announce = (ads: SlotAd[]): void => {
+      status.advertised = true;
+      log.info({ event: 'startd-advertised', slots: ads.map((ad) => ad.name), elapsedMs: Date.now() - startedAt, masterRestarts: status.masterRestarts }, 'startd advertised in the collector');
+    };
+    const startMaster = (): MasterProcess =>
+      new MasterProcess(layout.configFile, (line, stream) => {
+        recent.push(`condor_master ${stream}: ${line}`);
+        log.info({ source: 'condor', daemon: 'master', stream }, line);
+      });
+    supervisor = new MasterSupervisor(startMaster, config.masterRestarts, log, () => {
+      status.masterRestarts += 1;
+      status.advertised = false;
+      waitAdvertised().then(announce, (error: unknown) => log.error({ event: 'not-advertised', error: (error as Error).message }, 'the restarted startd did not appear in the collector'));
+    }, () => recent.all);
+    const sup = supervisor;
+
+    const advertised = waitAdvertised();
     const first = await Promise.race([
       advertised.then((ads) => ({ kind: 'advertised' as const, ads })),
-      current.exited.then((exit) => ({ kind: 'master-exited' as const, exit })),
-      stop.first.then((signal) => ({ kind: 'signal' as const, signal })),
+      sup.failed.then((error) => ({ kind: 'failed' as const, error })),
+      stopper.requested.then((request) => ({ kind: 'stop' as const, request })),
     ]).catch((error: unknown) => {
       if (error instanceof WaitTimeout) {
         throw new AgentError('WN_ERR_NOT_ADVERTISED', `the startd did not appear in the collector at ${config.condorHost} within --startup-timeout (WN_STARTUP_TIMEOUT) = ${config.startupTimeoutMs} ms`, {
@@ -175,39 +241,96 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       throw error;
     });
     advertised.catch(() => {}); // lost the race: nobody awaits it any more
-
+    if (first.kind === 'failed') throw first.error;
     if (first.kind === 'advertised') {
-      log.info({ event: 'startd-advertised', slots: first.ads.map((ad) => ad.name), elapsedMs: Date.now() - startedAt }, 'startd advertised in the collector');
+      announce(first.ads);
+      status.state = 'running';
+      startTimers(config, stopper, log, background.signal);
+      if (idle) void watchIdle(idle, layout, stopper, log, background.signal);
     }
 
     const outcome =
-      first.kind === 'advertised'
-        ? await Promise.race([
-            current.exited.then((exit) => ({ kind: 'master-exited' as const, exit })),
-            stop.first.then((signal) => ({ kind: 'signal' as const, signal })),
-          ])
-        : first;
+      first.kind === 'stop'
+        ? first
+        : await Promise.race([
+            sup.failed.then((error) => ({ kind: 'failed' as const, error })),
+            stopper.requested.then((request) => ({ kind: 'stop' as const, request })),
+          ]);
+    if (outcome.kind === 'failed') throw outcome.error;
 
-    if (outcome.kind === 'signal') {
-      log.info({ event: 'stopping', signal: outcome.signal, gracefulMs: config.stopTimeoutMs }, 'stop signal: shutting HTCondor down');
-      const exit = await current.stop(config.stopTimeoutMs);
-      log.info({ event: 'master-exited', ...exit }, 'condor_master stopped');
-      return summary({ reason: 'signal', exitCode: ExitCode.ok, signal: outcome.signal, master: exit });
+    const request = outcome.request;
+    status.state = 'draining';
+    log.info({ event: 'stopping', reason: request.reason, signal: request.signal, drainTimeoutMs: request.drainTimeoutMs }, `stopping (${request.reason})`);
+    let drained: DrainResult | undefined;
+    if (status.advertised && sup.current.state === 'running') {
+      drained = await drain({ configFile: layout.configFile, logDir: layout.log, timeoutMs: request.drainTimeoutMs, hurry: stopper.hurry.signal, log }).catch((error: unknown) => {
+        log.error({ event: 'drain-failed', error: (error as Error).message }, 'drain failed; stopping HTCondor directly');
+        return undefined;
+      });
+      status.counters.jobsVacated += drained?.vacated ?? 0;
     }
-    const exit = outcome.exit;
-    throw new AgentError('WN_ERR_CONDOR_MASTER', `condor_master exited unexpectedly (code ${String(exit.code)}, signal ${String(exit.signal)})`, {
-      details: { master: exit, recentCondorLog: recent.all },
-    });
+    status.state = 'stopping';
+    const exit = await sup.stop(config.stopTimeoutMs);
+    log.info({ event: 'master-exited', ...exit }, 'condor_master stopped');
+    const exitCode = drained && !drained.completed ? ExitCode.drainDeadline : ExitCode.ok;
+    return summary({ reason: request.reason, exitCode, master: exit, ...(request.signal ? { signal: request.signal } : {}), ...(drained ? { drain: drained } : {}) });
   } catch (error) {
     const agentError = error instanceof AgentError ? error : new AgentError('WN_ERR_INTERNAL', (error as Error).message ?? String(error), { cause: error });
     log.error({ event: 'agent-error', code: agentError.code, ...agentError.details, err: agentError.cause }, agentError.message);
-    if (master && master.state !== 'exited') await master.stop(Math.min(config.stopTimeoutMs, 10_000));
+    status.state = 'stopping';
+    if (supervisor && supervisor.current.state !== 'exited') await supervisor.stop(Math.min(config.stopTimeoutMs, 10_000));
     return summary({ reason: 'error', exitCode: exitCodeFor(agentError), error: { code: agentError.code, message: agentError.message } });
   } finally {
-    stop.dispose();
+    background.abort();
+    signals.dispose();
+    await admin?.close();
     await forwarder?.stop();
     await reports?.stop();
     await isolation?.stop();
     await cvmfs.stop(); // after HTCondor: no job reads /cvmfs any more
+  }
+}
+
+/** --accept-jobs-for and --max-lifetime: both end in a drain; the lifetime bounds that drain. */
+function startTimers(config: AgentConfig, stopper: StopController, log: Logger, signal: AbortSignal): void {
+  const at = (ms: number | undefined, fire: () => void): void => {
+    if (ms === undefined) return;
+    const timer = setTimeout(fire, ms);
+    timer.unref();
+    signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  };
+  at(config.acceptJobsForMs, () => {
+    const remaining = config.maxLifetimeMs === undefined ? config.drainTimeoutMs : Math.max(0, config.maxLifetimeMs - (config.acceptJobsForMs ?? 0));
+    log.info({ event: 'accept-jobs-for-reached', acceptJobsForMs: config.acceptJobsForMs }, 'no new jobs from now on');
+    stopper.request({ reason: 'accept-jobs-for', drainTimeoutMs: remaining });
+  });
+  at(config.maxLifetimeMs, () => {
+    log.info({ event: 'max-lifetime-reached', maxLifetimeMs: config.maxLifetimeMs }, 'maximum lifetime reached');
+    stopper.request({ reason: 'max-lifetime', drainTimeoutMs: Math.min(config.drainTimeoutMs, 60_000) });
+  });
+}
+
+/** Asks the startd every few seconds whether any claim exists; idle for --idle-timeout ends the agent. */
+async function watchIdle(idle: IdleClock, layout: { configFile: string; log: string }, stopper: StopController, log: Logger, signal: AbortSignal): Promise<void> {
+  let announced = false;
+  while (!signal.aborted && stopper.first === undefined) {
+    try {
+      const busy = busySlots(await startdSlots(layout.configFile, layout.log));
+      idle.observe(busy.length > 0, Date.now());
+      if (busy.length > 0) announced = false;
+      else if (!announced) {
+        announced = true;
+        log.info({ event: 'idle', remainingMs: idle.remaining(Date.now()) }, 'no work: idle countdown running');
+      }
+      if (idle.expired(Date.now())) {
+        log.info({ event: 'idle-timeout' }, 'idle for --idle-timeout: stopping');
+        stopper.request({ reason: 'idle', drainTimeoutMs: 60_000 });
+        return;
+      }
+    } catch (error) {
+      // The startd may be restarting with its master; the clock keeps its last state.
+      log.debug({ event: 'idle-check-failed', error: (error as Error).message }, 'idle check failed');
+    }
+    await delay(Math.min(2000, Math.max(200, (idle.remaining(Date.now()) ?? 2000) / 2)), signal);
   }
 }

@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AgentStatus } from './status.ts';
+
+const states = ['starting', 'running', 'draining', 'stopping'] as const;
+
+/**
+ * Prometheus metrics, computed from the agent's status at scrape time (nothing to keep in step). Default Node metrics
+ * include process_resident_memory_bytes and nodejs_eventloop_lag_seconds.
+ */
+export function createMetrics(status: AgentStatus, cgroupMemoryUsage: (cgroup: string) => Promise<number | undefined>): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'wn_agent_' });
+
+  new Gauge({
+    name: 'wn_agent_state',
+    help: 'Lifecycle state of the agent (1 for the current one)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      for (const state of states) this.set({ state }, status.state === state ? 1 : 0);
+    },
+  });
+  new Gauge({ name: 'wn_agent_draining', help: '1 while the worker drains', registers: [registry], collect() { this.set(status.state === 'draining' ? 1 : 0); } });
+  new Gauge({ name: 'wn_agent_startd_advertised', help: '1 once the startd is in the collector', registers: [registry], collect() { this.set(status.advertised ? 1 : 0); } });
+  new Gauge({ name: 'wn_agent_master_restarts', help: 'condor_master restarts after unexpected exits', registers: [registry], collect() { this.set(status.masterRestarts); } });
+  new Gauge({ name: 'wn_agent_running_jobs', help: 'Jobs running in their own cgroups', registers: [registry], collect() { this.set(status.jobs().length); } });
+  new Gauge({
+    name: 'wn_agent_idle_seconds_remaining',
+    help: 'Seconds until idle exit (absent when no idle timeout or busy)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const remaining = status.idleRemainingMs();
+      if (remaining !== undefined) this.set(remaining / 1000);
+    },
+  });
+  new Gauge({
+    name: 'wn_agent_cvmfs_healthy',
+    help: 'CVMFS repository health from the last probe',
+    labelNames: ['repo', 'required'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const repo of status.cvmfs()) this.set({ repo: repo.repo, required: String(repo.required) }, repo.healthy ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'wn_agent_job_memory_bytes',
+    help: "Memory in use by each running job's cgroup",
+    labelNames: ['slot', 'job'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const job of status.jobs()) {
+        const bytes = await cgroupMemoryUsage(job.cgroup);
+        if (bytes !== undefined) this.set({ slot: job.slot, job: job.jobId ?? '' }, bytes);
+      }
+    },
+  });
+  new Gauge({
+    name: 'wn_agent_job_memory_limit_bytes',
+    help: "Memory limit of each running job's cgroup (the slot's Memory)",
+    labelNames: ['slot', 'job'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const job of status.jobs()) this.set({ slot: job.slot, job: job.jobId ?? '' }, job.limits.memoryBytes);
+    },
+  });
+  for (const [name, key, help] of [
+    ['wn_agent_jobs_started_total', 'jobsStarted', 'Jobs started on this worker'],
+    ['wn_agent_jobs_finished_total', 'jobsFinished', 'Jobs finished in their cgroups'],
+    ['wn_agent_jobs_oom_killed_total', 'oomKills', 'Jobs stopped by their memory limit'],
+    ['wn_agent_jobs_vacated_total', 'jobsVacated', 'Jobs vacated back to the queue at a drain deadline'],
+  ] as const) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(status.counters[key]);
+      },
+    });
+  }
+  return registry;
+}
+
+export async function readNumber(file: string): Promise<number | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : Number(text.trim().split(/\s+/)[0]);
+}

@@ -1,0 +1,100 @@
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { dirname } from 'node:path';
+import type { Registry } from 'prom-client';
+import { parseDuration } from '../config/units.ts';
+import { readiness, type AgentStatus } from './status.ts';
+
+export interface AdminServerOptions {
+  listen: { host: string; port: number } | undefined;
+  socketPath: string;
+  status: AgentStatus;
+  metrics: Registry;
+  /** POST /v1/drain (local socket only): returns "accepted" or "hurried". */
+  onDrain: (timeoutMs: number | undefined) => 'accepted' | 'hurried';
+}
+
+function send(res: http.ServerResponse, code: number, body: unknown, type = 'application/json'): void {
+  const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
+  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/**
+ * The agent's HTTP side. On TCP (--admin-listen): GET /healthz, /readyz, /metrics, for probes and scrapers,
+ * unauthenticated and read-only. On the local socket (root only): the same plus GET /v1/status and POST /v1/drain,
+ * which `wn-agent status` and `wn-agent drain` use inside the container.
+ */
+export class AdminServer {
+  private readonly servers: http.Server[] = [];
+  private closed = false;
+
+  constructor(private readonly options: AdminServerOptions) {}
+
+  async start(): Promise<void> {
+    const { listen, socketPath } = this.options;
+    if (listen) this.servers.push(await this.listen((s) => s.listen(listen.port, listen.host), false));
+    await mkdir(dirname(socketPath), { recursive: true });
+    await rm(socketPath, { force: true });
+    this.servers.push(await this.listen((s) => s.listen(socketPath), true));
+    await chmod(socketPath, 0o600);
+  }
+
+  /** The TCP port actually bound (for --admin-listen with port 0). */
+  get port(): number | undefined {
+    const address = this.servers[0]?.address();
+    return address && typeof address === 'object' ? address.port : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await rm(this.options.socketPath, { force: true });
+  }
+
+  private listen(bind: (server: http.Server) => void, local: boolean): Promise<http.Server> {
+    const server = http.createServer((req, res) => void this.handle(req, res, local));
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 10_000;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.once('listening', () => resolve(server));
+      bind(server);
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, local: boolean): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const { status, metrics } = this.options;
+    try {
+      if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { status: 'alive', state: status.state });
+      if (req.method === 'GET' && url.pathname === '/readyz') {
+        const ready = readiness(status);
+        return send(res, ready.ready ? 200 : 503, { ready: ready.ready, state: status.state, reasons: ready.reasons });
+      }
+      if (req.method === 'GET' && url.pathname === '/metrics') return send(res, 200, await metrics.metrics(), metrics.contentType);
+      if (local && req.method === 'GET' && url.pathname === '/v1/status') {
+        return send(res, 200, {
+          state: status.state,
+          uptimeS: Math.round((Date.now() - status.startedAt) / 1000),
+          advertised: status.advertised,
+          masterRestarts: status.masterRestarts,
+          counters: status.counters,
+          idleRemainingMs: status.idleRemainingMs(),
+          cvmfs: status.cvmfs(),
+          jobs: status.jobs().map(({ slot, cgroup, jobId, limits, verified }) => ({ slot, cgroup, jobId, limits, verified })),
+        });
+      }
+      if (local && req.method === 'POST' && url.pathname === '/v1/drain') {
+        const raw = url.searchParams.get('timeout');
+        const timeoutMs = raw === null ? undefined : parseDuration(raw);
+        if (raw !== null && timeoutMs === undefined) return send(res, 400, { error: `timeout: expected a duration such as 10m, got ${JSON.stringify(raw)}` });
+        return send(res, 202, { drain: this.options.onDrain(timeoutMs) });
+      }
+      return send(res, 404, { error: `no ${req.method ?? ''} ${url.pathname}` });
+    } catch (error) {
+      return send(res, 500, { error: (error as Error).message });
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import type { RunningJob } from '../isolation/job-cgroups.ts';
+
+export type AgentState = 'starting' | 'running' | 'draining' | 'stopping';
+
+/** What the agent knows about itself now: read by /readyz, /metrics and `wn-agent status`. */
+export interface AgentStatus {
+  state: AgentState;
+  startedAt: number;
+  /** The startd has been seen in the collector (and not lost since a master restart). */
+  advertised: boolean;
+  masterRestarts: number;
+  counters: { jobsStarted: number; jobsFinished: number; oomKills: number; jobsVacated: number };
+  cvmfs(): { repo: string; required: boolean; healthy: boolean }[];
+  jobs(): RunningJob[];
+  idleRemainingMs(): number | undefined;
+}
+
+/** Ready = worth sending work to: advertised, not draining, every required CVMFS repository healthy. */
+export function readiness(status: AgentStatus): { ready: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (status.state !== 'running') reasons.push(`state is ${status.state}`);
+  if (!status.advertised) reasons.push('the startd is not advertised in the collector');
+  for (const repo of status.cvmfs()) if (repo.required && !repo.healthy) reasons.push(`required CVMFS repository ${repo.repo} is unhealthy`);
+  return { ready: reasons.length === 0, reasons };
+}
