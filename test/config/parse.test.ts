@@ -50,6 +50,12 @@ describe('parseConfig', () => {
         probeIntervalMs: 30_000,
         probeTimeoutMs: 10_000,
       },
+      idleTimeoutMs: undefined,
+      drainTimeoutMs: 300_000,
+      acceptJobsForMs: undefined,
+      maxLifetimeMs: undefined,
+      masterRestarts: 5,
+      adminListen: { host: '0.0.0.0', port: 9680 },
     });
   });
 
@@ -87,6 +93,13 @@ describe('parseConfig', () => {
     [{ condorHost: 'cm', jobPidsMax: '-1' }, '--job-pids-max (WN_JOB_PIDS_MAX)', '"-1"'],
     [{ condorHost: 'cm', jobCpuHardLimit: 'sometimes' }, '--job-cpu-hard-limit (WN_JOB_CPU_HARD_LIMIT)', '"sometimes"'],
     [{ condorHost: 'cm', placementTimeout: '10ms' }, '--placement-timeout (WN_PLACEMENT_TIMEOUT)', 'at least 1000 ms'],
+    [{ condorHost: 'cm', idleTimeout: 'soon' }, '--idle-timeout (WN_IDLE_TIMEOUT)', '"soon"'],
+    [{ condorHost: 'cm', drainTimeout: '5 min' }, '--drain-timeout (WN_DRAIN_TIMEOUT)', '"5 min"'],
+    [{ condorHost: 'cm', maxLifetime: 'forever' }, '--max-lifetime (WN_MAX_LIFETIME)', '"forever"'],
+    [{ condorHost: 'cm', acceptJobsFor: '-1h' }, '--accept-jobs-for (WN_ACCEPT_JOBS_FOR)', '"-1h"'],
+    [{ condorHost: 'cm', masterRestarts: 'many' }, '--master-restarts (WN_MASTER_RESTARTS)', '"many"'],
+    [{ condorHost: 'cm', adminListen: '9680' }, '--admin-listen (WN_ADMIN_LISTEN)', '"9680"'],
+    [{ condorHost: 'cm', adminListen: 'host:70000' }, '--admin-listen (WN_ADMIN_LISTEN)', '"host:70000"'],
     [{ condorHost: 'cm', reservedMemory: 'some' }, '--reserved-memory (WN_RESERVED_MEMORY)', '"some"'],
     [{ condorHost: 'cm', k8sPodNameVar: 'POD NAME' }, '--k8s-pod-name-var (WN_K8S_POD_NAME_VAR)', '"POD NAME"'],
   ])('%j is refused with a message naming %s', (raw, name, detail) => {
@@ -108,6 +121,12 @@ describe('parseConfig', () => {
   it('refuses a WN_ATTR_ variable whose name is no attribute, naming the variable', () => {
     const error = configErrorOf(() => parseConfig({ condorHost: 'cm' }, { 'WN_ATTR_my-site': 'x' }));
     expect(error.message).toContain('WN_ATTR_my-site');
+  });
+
+  it('lifecycle durations, "0" meaning never, and admin-listen off', () => {
+    const config = parseConfig({ condorHost: 'cm', idleTimeout: '20s', maxLifetime: '0', acceptJobsFor: '2h', adminListen: 'off' });
+    expect(config).toMatchObject({ idleTimeoutMs: 20_000, maxLifetimeMs: undefined, acceptJobsForMs: 7_200_000, adminListen: undefined });
+    expect(parseConfig({ condorHost: 'cm', adminListen: '[::]:9000' }).adminListen).toEqual({ host: '::', port: 9000 });
   });
 
   it('names flags and their WN_ variables the same way everywhere', () => {
