@@ -12,7 +12,11 @@ import { runAgent } from './lifecycle/run.ts';
 import { createLogger } from './log/logger.ts';
 import { detectTraceability, logFields } from './metadata/traceability.ts';
 import { agentVersion } from './version.ts';
+import { readFileSync } from 'node:fs';
 import { localRequest } from './admin/client.ts';
+import { tail } from './admin/tail.ts';
+import { EventHub } from './events/hub.ts';
+import { logTap } from './events/log-tap.ts';
 import { agentPaths } from './config/options.ts';
 import { parseDuration } from './config/units.ts';
 
@@ -44,8 +48,9 @@ async function run(raw: RawOptions): Promise<void> {
   }
   // Detected before the logger exists: every line, HTCondor's included, carries task, container and image.
   const trace = await detectTraceability(process.env, { kubernetesEnv: config.kubernetesEnv, overrides: { image: config.image, host: config.containerHost } });
-  const { logger, flush } = createLogger(config.logLevel, logFields(trace));
-  const summary = await runAgent(config, logger, trace);
+  const hub = new EventHub(config.eventBacklog);
+  const { logger, flush } = createLogger(config.logLevel, logFields(trace), 1, logTap(hub));
+  const summary = await runAgent(config, logger, trace, hub);
   logger.info({ event: 'summary', ...summary }, `wn-agent exiting: ${summary.reason}`);
   flush();
   process.exit(summary.exitCode);
@@ -98,6 +103,12 @@ await yargs(hideBin(process.argv))
         .option('max-lifetime', { type: 'string', describe: 'drain this long after start, then exit (default: no limit)' })
         .option('master-restarts', { type: 'string', describe: `condor_master restarts allowed within 10 minutes (default ${defaults.masterRestarts})` })
         .option('admin-listen', { type: 'string', describe: `HTTP health, readiness and metrics, host:port or off (default ${defaults.adminListen})` })
+        .option('admin-token', { type: 'string', describe: 'token for the event stream /v1/events (at least 16 characters); without one the websocket is off' })
+        .option('admin-token-file', { type: 'string', describe: 'file holding that token (first line)' })
+        .option('event-backlog', { type: 'string', describe: `events kept for replay with ?since= (default ${defaults.eventBacklog})` })
+        .option('admin-max-clients', { type: 'string', describe: `event stream connections at most (default ${defaults.adminMaxClients})` })
+        .option('admin-tls-cert', { type: 'string', describe: 'PEM certificate: serve the admin port with TLS' })
+        .option('admin-tls-key', { type: 'string', describe: 'PEM key for --admin-tls-cert' })
         .option('placement-timeout', { type: 'string', describe: `how long a starter waits for its cgroup before the job is refused (default ${defaults.placementTimeout})` }),
     (argv) => run(argv as RawOptions),
   )
@@ -112,6 +123,44 @@ await yargs(hideBin(process.argv))
       const { status, body } = await localRequest(agentPaths.adminSocket, 'POST', `/v1/drain${query}`);
       process.stdout.write(`${JSON.stringify(body)}\n`);
       process.exit(status === 202 ? 0 : 1);
+    },
+  )
+  .command(
+    'tail',
+    "follow the agent's events over its websocket (reconnects without losing buffered events)",
+    (y) =>
+      y
+        .option('url', { type: 'string', default: 'ws://127.0.0.1:9680', describe: "the agent's admin address (ws:// or wss://)" })
+        .option('admin-token', { type: 'string', describe: 'the token (also WN_ADMIN_TOKEN)' })
+        .option('admin-token-file', { type: 'string', describe: 'file holding the token (first line)' })
+        .option('type', { type: 'string', describe: 'only these event types, comma-separated (job-started,job-finished,...)' })
+        .option('severity', { type: 'string', describe: 'at least this severity (info, warn, error)' })
+        .option('daemon', { type: 'string', describe: 'only lines of these HTCondor daemons (startd,starter,...)' })
+        .option('since', { type: 'string', describe: 'replay from after this sequence number' })
+        .option('count', { type: 'string', describe: 'exit after this many events' })
+        .option('json', { type: 'boolean', default: false, describe: 'JSON lines instead of readable lines' }),
+    async (argv) => {
+      const fileToken = argv.adminTokenFile ? readFileSync(String(argv.adminTokenFile), 'utf8').split('\n')[0]?.trim() : undefined;
+      const token = (argv.adminToken as string | undefined) ?? fileToken;
+      if (!token) fail(new AgentError('WN_ERR_CONFIG', '--admin-token (WN_ADMIN_TOKEN) or --admin-token-file: the event stream needs the token'));
+      const number = (flag: string, value: unknown): number | undefined => {
+        if (value === undefined) return undefined;
+        if (!/^\d+$/.test(String(value))) fail(new AgentError('WN_ERR_CONFIG', `--${flag}: expected a whole number, got ${JSON.stringify(value)}`));
+        return Number(value);
+      };
+      await tail({
+        url: String(argv.url),
+        token,
+        types: argv.type as string | undefined,
+        severity: argv.severity as string | undefined,
+        daemon: argv.daemon as string | undefined,
+        since: number('since', argv.since),
+        count: number('count', argv.count),
+        json: Boolean(argv.json),
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+      }).catch((error: unknown) => fail(new AgentError('WN_ERR_CONFIG', (error as Error).message)));
+      process.exit(0);
     },
   )
   .command(

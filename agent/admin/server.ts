@@ -1,17 +1,23 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
 import http from 'node:http';
 import { dirname } from 'node:path';
 import type { Registry } from 'prom-client';
 import { parseDuration } from '../config/units.ts';
 import { readiness, type AgentStatus } from './status.ts';
+import { presentedToken, tokenMatches, type EventStream } from './events-ws.ts';
 
 export interface AdminServerOptions {
   listen: { host: string; port: number } | undefined;
   socketPath: string;
   status: AgentStatus;
   metrics: Registry;
-  /** POST /v1/drain (local socket only): returns "accepted" or "hurried". */
+  /** POST /v1/drain: returns "accepted" or "hurried". */
   onDrain: (timeoutMs: number | undefined) => 'accepted' | 'hurried';
+  /** The websocket at /v1/events; also enables token-authenticated /v1/status and /v1/drain on TCP. */
+  events?: EventStream | undefined;
+  token?: string | undefined;
+  tls?: { cert: string; key: string } | undefined;
 }
 
 function send(res: http.ServerResponse, code: number, body: unknown, type = 'application/json'): void {
@@ -33,10 +39,20 @@ export class AdminServer {
 
   async start(): Promise<void> {
     const { listen, socketPath } = this.options;
-    if (listen) this.servers.push(await this.listen((s) => s.listen(listen.port, listen.host), false));
+    if (listen) {
+      const tls = this.options.tls;
+      const server = tls
+        ? https.createServer({ cert: await readFile(tls.cert), key: await readFile(tls.key) })
+        : http.createServer();
+      server.on('upgrade', (req, socket, head: Buffer) => {
+        if (this.options.events) this.options.events.handleUpgrade(req, socket, head);
+        else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      });
+      this.servers.push(await this.listen(server, (s) => s.listen(listen.port, listen.host), false));
+    }
     await mkdir(dirname(socketPath), { recursive: true });
     await rm(socketPath, { force: true });
-    this.servers.push(await this.listen((s) => s.listen(socketPath), true));
+    this.servers.push(await this.listen(http.createServer(), (s) => s.listen(socketPath), true));
     await chmod(socketPath, 0o600);
   }
 
@@ -49,12 +65,13 @@ export class AdminServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.options.events?.close();
     await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     await rm(this.options.socketPath, { force: true });
   }
 
-  private listen(bind: (server: http.Server) => void, local: boolean): Promise<http.Server> {
-    const server = http.createServer((req, res) => void this.handle(req, res, local));
+  private listen(server: http.Server, bind: (server: http.Server) => void, local: boolean): Promise<http.Server> {
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res, local));
     server.headersTimeout = 10_000;
     server.requestTimeout = 10_000;
     return new Promise((resolve, reject) => {
@@ -66,7 +83,9 @@ export class AdminServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, local: boolean): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://agent');
-    const { status, metrics } = this.options;
+    const { status, metrics, token } = this.options;
+    // The local socket is root's alone; on TCP the control endpoints need the admin token.
+    const trusted = local || (token !== undefined && tokenMatches(presentedToken(req, url), token));
     try {
       if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { status: 'alive', state: status.state });
       if (req.method === 'GET' && url.pathname === '/readyz') {
@@ -74,7 +93,8 @@ export class AdminServer {
         return send(res, ready.ready ? 200 : 503, { ready: ready.ready, state: status.state, reasons: ready.reasons });
       }
       if (req.method === 'GET' && url.pathname === '/metrics') return send(res, 200, await metrics.metrics(), metrics.contentType);
-      if (local && req.method === 'GET' && url.pathname === '/v1/status') {
+      if (url.pathname.startsWith('/v1/') && !trusted) return send(res, 401, { error: 'Unauthorized' });
+      if (req.method === 'GET' && url.pathname === '/v1/status') {
         return send(res, 200, {
           state: status.state,
           uptimeS: Math.round((Date.now() - status.startedAt) / 1000),
@@ -86,7 +106,7 @@ export class AdminServer {
           jobs: status.jobs().map(({ slot, cgroup, jobId, limits, verified }) => ({ slot, cgroup, jobId, limits, verified })),
         });
       }
-      if (local && req.method === 'POST' && url.pathname === '/v1/drain') {
+      if (req.method === 'POST' && url.pathname === '/v1/drain') {
         const raw = url.searchParams.get('timeout');
         const timeoutMs = raw === null ? undefined : parseDuration(raw);
         if (raw !== null && timeoutMs === undefined) return send(res, 400, { error: `timeout: expected a duration such as 10m, got ${JSON.stringify(raw)}` });

@@ -57,6 +57,13 @@ export interface AgentConfig {
   masterRestarts: number;
   /** host:port of the HTTP server (health, readiness, metrics); "" turns it off. */
   adminListen: { host: string; port: number } | undefined;
+  /** Token for the event stream (and remote drain/status); without it the websocket is off. Never logged. */
+  adminToken: string | undefined;
+  /** Events kept for replay (?since=). */
+  eventBacklog: number;
+  adminMaxClients: number;
+  /** Serve the admin port with TLS from these PEM files. */
+  adminTls: { cert: string; key: string } | undefined;
 }
 
 export const cvmfsModes = ['mount', 'bind', 'auto'] as const;
@@ -106,6 +113,8 @@ export const defaults = {
   drainTimeout: '5m',
   masterRestarts: '5',
   adminListen: '0.0.0.0:9680',
+  eventBacklog: '10000',
+  adminMaxClients: '64',
 } as const satisfies Record<string, string>;
 
 /** Fixed facts about HTCondor as Debian and the image install it. */

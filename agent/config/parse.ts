@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isAttributeName } from '../condor/classad.ts';
 import { configError } from '../errors.ts';
 import { cvmfsModes, defaults, jobIsolationModes, logLevels, type AgentConfig, type CvmfsConfig, type CvmfsMode, type JobIsolationMode, type LogLevel } from './options.ts';
@@ -44,6 +45,44 @@ export interface RawOptions {
   maxLifetime?: string | undefined;
   masterRestarts?: string | undefined;
   adminListen?: string | undefined;
+  adminToken?: string | undefined;
+  adminTokenFile?: string | undefined;
+  eventBacklog?: string | undefined;
+  adminMaxClients?: string | undefined;
+  adminTlsCert?: string | undefined;
+  adminTlsKey?: string | undefined;
+}
+
+/** --admin-token or the first line of --admin-token-file; at least 16 characters, so that it cannot be guessed. */
+function adminToken(raw: RawOptions): string | undefined {
+  if (raw.adminToken !== undefined && raw.adminTokenFile !== undefined) throw configError(`${optionName('admin-token')} and ${optionName('admin-token-file')}: give one, not both`);
+  let token = nonEmpty(raw.adminToken);
+  let source = optionName('admin-token');
+  if (raw.adminTokenFile !== undefined) {
+    source = optionName('admin-token-file');
+    try {
+      token = readFileSync(path('admin-token-file', raw.adminTokenFile), 'utf8').split('\n')[0]?.trim();
+    } catch (error) {
+      throw configError(`${source}: cannot read ${raw.adminTokenFile}: ${(error as Error).message}`);
+    }
+  }
+  if (token !== undefined && token.length < 16) throw configError(`${source}: the token must be at least 16 characters (got ${token.length})`);
+  return token;
+}
+
+function tls(raw: RawOptions): { cert: string; key: string } | undefined {
+  const cert = nonEmpty(raw.adminTlsCert);
+  const key = nonEmpty(raw.adminTlsKey);
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw configError(`${optionName('admin-tls-cert')} and ${optionName('admin-tls-key')}: give both or neither`);
+  for (const [flag, file] of [['admin-tls-cert', cert], ['admin-tls-key', key]] as const) {
+    try {
+      readFileSync(path(flag, file));
+    } catch (error) {
+      throw configError(`${optionName(flag)}: cannot read ${file}: ${(error as Error).message}`);
+    }
+  }
+  return { cert, key };
 }
 
 function optionalDuration(flag: string, value: string | undefined): number | undefined {
@@ -252,5 +291,9 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     maxLifetimeMs: optionalDuration('max-lifetime', raw.maxLifetime),
     masterRestarts: wholeNumber('master-restarts', raw.masterRestarts ?? defaults.masterRestarts),
     adminListen: listenAddress(raw.adminListen ?? defaults.adminListen),
+    adminToken: adminToken(raw),
+    eventBacklog: positiveInteger('event-backlog', raw.eventBacklog ?? defaults.eventBacklog) ?? 1,
+    adminMaxClients: positiveInteger('admin-max-clients', raw.adminMaxClients ?? defaults.adminMaxClients) ?? 1,
+    adminTls: tls(raw),
   };
 }

@@ -19,6 +19,8 @@ import { LogForwarder } from '../condor/log-forwarder.ts';
 import { parseDaemonLogLine } from '../condor/log-line.ts';
 import { MasterProcess, type MasterExit } from '../condor/master.ts';
 import { AdminServer } from '../admin/server.ts';
+import { EventStream } from '../admin/events-ws.ts';
+import type { EventHub } from '../events/hub.ts';
 import { createMetrics, readNumber } from '../admin/metrics.ts';
 import type { AgentStatus } from '../admin/status.ts';
 import { busySlots, startdSlots } from '../condor/startd.ts';
@@ -81,7 +83,7 @@ async function slotResources(config: AgentConfig, trace: Traceability): Promise<
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
-export async function runAgent(config: AgentConfig, log: Logger, trace: Traceability): Promise<RunSummary> {
+export async function runAgent(config: AgentConfig, log: Logger, trace: Traceability, hub: EventHub): Promise<RunSummary> {
   const startedAt = Date.now();
   const layout = condorLayout(config.stateDir);
   const instanceId = randomUUID();
@@ -160,7 +162,13 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     await cvmfs.start();
 
     const tree = isolation?.tree;
+    const events = config.adminToken && config.adminListen
+      ? new EventStream(hub, { token: config.adminToken, maxClients: config.adminMaxClients, maxBufferedBytes: 1 << 20, heartbeatMs: 30_000 })
+      : undefined;
     admin = new AdminServer({
+      events,
+      token: config.adminToken,
+      tls: config.adminTls,
       listen: config.adminListen,
       socketPath: agentPaths.adminSocket,
       status,
@@ -175,7 +183,8 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       },
     });
     await admin.start();
-    log.info({ event: 'admin-listening', listen: config.adminListen, socket: agentPaths.adminSocket, port: admin.port }, 'health, readiness and metrics served');
+    log.info({ event: 'admin-listening', listen: config.adminListen, socket: agentPaths.adminSocket, port: admin.port, tls: config.adminTls !== undefined, eventStream: events !== undefined }, 'health, readiness and metrics served');
+    if (!events) log.warn({ event: 'event-stream-off' }, 'no --admin-token (WN_ADMIN_TOKEN) or --admin-listen off: the event stream /v1/events is off');
 
     const siteConfigFiles = await listSiteConfig(config.siteConfigDir);
     await writeFileAtomic(

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/options.ts';
 
@@ -13,8 +14,9 @@ export interface AgentLog {
  * JSON lines on stdout: the agent's own lines and forwarded HTCondor lines alike, so a container log store gets one
  * format. Asynchronous writes keep a slow log reader from stalling the agent; flush() before exit loses nothing.
  */
-export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, fd = 1): AgentLog {
+export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, fd = 1, tap?: Writable): AgentLog {
   const destination = pino.destination({ dest: fd, sync: false, minLength: 0 });
+  const streams = tap ? pino.multistream([{ level, stream: destination }, { level, stream: tap }]) : destination;
   const logger = pino(
     {
       level,
@@ -22,7 +24,7 @@ export function createLogger(level: LogLevel, base: Record<string, unknown> = {}
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    streams,
   );
   return {
     logger,
