@@ -2,6 +2,7 @@ import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { classAdString } from './classad.ts';
 import { writeFileAtomic } from './prepare.ts';
+import { PollLoop } from '../util/poll-loop.ts';
 
 /** What the job wrapper (image/libexec/job-wrapper) reports for each job it started. */
 export interface JobReport {
@@ -11,6 +12,8 @@ export interface JobReport {
   /** Attribute names condor_chirp could not set. */
   failed: string[];
   error: string;
+  /** How long the wrapper took to record the attributes (ms), when it says. */
+  wrapperMs?: number;
 }
 
 export function parseJobReport(text: string): JobReport | undefined {
@@ -20,12 +23,15 @@ export function parseJobReport(text: string): JobReport | undefined {
     if (eq > 0) fields.set(part.slice(0, eq), part.slice(eq + 1));
   }
   if (!fields.has('job')) return undefined;
-  return {
+  const report: JobReport = {
     jobId: fields.get('job') ?? '',
     slot: fields.get('slot') ?? '',
     failed: (fields.get('failed') ?? '').split(' ').filter(Boolean),
     error: fields.get('error') ?? '',
   };
+  const ms = fields.get('ms');
+  if (ms !== undefined && /^\d+$/.test(ms)) report.wrapperMs = Number(ms);
+  return report;
 }
 
 /** The attributes the wrapper records, one "Name<TAB>ClassAd literal" per line, readable by every job user. */
@@ -42,29 +48,23 @@ export async function writeJobAttributes(runtimeDir: string, attributes: Record<
 
 /** Collects the wrapper's reports (polling: they are written by job users into a directory of the agent's). */
 export class JobReportWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly loop: PollLoop;
 
   constructor(
     private readonly dir: string,
     private readonly onReport: (report: JobReport) => void,
-    private readonly pollMs = 1000,
-  ) {}
+    pollMs = 1000,
+  ) {
+    this.loop = new PollLoop(() => this.collect(), pollMs);
+  }
 
   start(): void {
-    this.schedule();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    await this.loop.stop();
     await this.collect();
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.collect().finally(() => this.schedule()), this.pollMs);
-    this.timer.unref();
   }
 
   async collect(): Promise<void> {

@@ -1,6 +1,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { PollLoop } from '../util/poll-loop.ts';
 import { daemonLogFile, type DaemonLogFile } from './log-line.ts';
 
 export interface ForwardedLine extends DaemonLogFile {
@@ -27,15 +28,16 @@ const maxReadPerPoll = 1 << 20;
  */
 export class LogForwarder {
   private readonly files = new Map<string, FileState>();
-  private timer: NodeJS.Timeout | undefined;
-  private polling: Promise<void> = Promise.resolve();
+  private readonly loop: PollLoop;
   private stopped = false;
 
   constructor(
     private readonly dir: string,
     private readonly onLine: (line: ForwardedLine) => void,
-    private readonly pollMs = 250,
-  ) {}
+    pollMs = 250,
+  ) {
+    this.loop = new PollLoop(() => this.poll(), pollMs);
+  }
 
   /** Lines already in the directory are skipped: after a restart of the container they were forwarded before. */
   async start(): Promise<void> {
@@ -49,15 +51,14 @@ export class LogForwarder {
         // gone between readdir and stat
       }
     }
-    this.schedule();
+    this.loop.start();
   }
 
   /** Reads what is left, including a last line without newline, then stops. Safe to call twice. */
   async stop(): Promise<void> {
-    if (this.stopped) return this.polling;
+    if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.polling;
+    await this.loop.stop();
     await this.poll();
     for (const [file, state] of this.files) {
       if (state.partial) this.onLine({ ...state.source, file, line: state.partial });
@@ -65,13 +66,6 @@ export class LogForwarder {
     }
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.polling = this.poll().finally(() => this.schedule());
-    }, this.pollMs);
-    this.timer.unref();
-  }
 
   private async list(): Promise<string[]> {
     try {

@@ -8,6 +8,7 @@ import { cvmfsAd, healthAttribute } from './attributes.ts';
 import { renderDefaultLocal } from './client-config.ts';
 import { mountAt, mountRepo, unmount } from './mounts.ts';
 import { probeRepo } from './probe.ts';
+import { PollLoop } from '../util/poll-loop.ts';
 
 export interface RepoState {
   repo: string;
@@ -30,9 +31,7 @@ const mountTimeoutMs = 60_000;
  */
 export class CvmfsManager {
   readonly repos: RepoState[];
-  private timer: NodeJS.Timeout | undefined;
-  private probing: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly loop: PollLoop;
 
   constructor(
     private readonly config: CvmfsConfig,
@@ -40,6 +39,7 @@ export class CvmfsManager {
     private readonly log: Logger,
     private readonly clientConfigFile = '/etc/cvmfs/default.local',
   ) {
+    this.loop = new PollLoop(() => this.probeAll(), config.probeIntervalMs);
     this.repos = [
       ...config.required.map((repo) => ({ repo, required: true })),
       ...config.optional.map((repo) => ({ repo, required: false })),
@@ -69,23 +69,14 @@ export class CvmfsManager {
         { details: { repositories: broken.map((s) => s.repo) } },
       );
     }
-    this.schedule();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.probing;
+    await this.loop.stop();
     await this.unmountAll();
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.probing = this.probeAll().finally(() => this.schedule());
-    }, this.config.probeIntervalMs);
-    this.timer.unref();
-  }
 
   private async bringUp(state: RepoState): Promise<void> {
     const existing = await mountAt(state.dir);

@@ -4,6 +4,7 @@ import { jobLimits, limitWrites, type JobLimitOptions, type JobLimits } from '..
 import type { CgroupTree } from '../cgroup/tree.ts';
 import { jobsParent } from '../cgroup/delegate.ts';
 import { readJobUsage } from '../cgroup/usage.ts';
+import { PollLoop } from '../util/poll-loop.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PlacementAnswer, PlacementRequest } from './placement-server.ts';
 
@@ -43,9 +44,7 @@ async function jobIdOf(executeDir: string, starterPid: number): Promise<string |
  */
 export class JobCgroups {
   private readonly jobs = new Map<string, RunningJob>();
-  private timer: NodeJS.Timeout | undefined;
-  private polling: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly loop: PollLoop;
 
   constructor(
     private readonly tree: CgroupTree,
@@ -55,25 +54,26 @@ export class JobCgroups {
     private readonly options: JobCgroupOptions,
     private readonly log: Logger,
     private readonly onFinished: (oomKilled: boolean) => void = () => {},
-  ) {}
+  ) {
+    this.loop = new PollLoop(() => this.poll(), options.pollMs);
+  }
 
   get running(): RunningJob[] {
     return [...this.jobs.values()];
   }
 
   start(): void {
-    this.schedule();
+    this.loop.start();
   }
 
   /** Final sweep: jobs whose processes are gone are reported and their cgroups removed. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.polling;
+    await this.loop.stop();
     await this.poll();
   }
 
   async place({ pid, slot }: PlacementRequest): Promise<PlacementAnswer> {
+    const began = process.hrtime.bigint();
     let resources = this.fallback;
     try {
       resources = await this.resourcesOf(slot);
@@ -96,7 +96,8 @@ export class JobCgroups {
     }
     const job: RunningJob = { slot, cgroup, starterPid: pid, limits, placedAt: Date.now(), verified: false };
     this.jobs.set(cgroup, job);
-    this.log.info({ event: 'job-placed', slot, cgroup, starterPid: pid, limits }, `${slot}: starter in ${cgroup}`);
+    const placementMs = Number(process.hrtime.bigint() - began) / 1e6;
+    this.log.info({ event: 'job-placed', slot, cgroup, starterPid: pid, limits, placementMs: Math.round(placementMs * 10) / 10 }, `${slot}: starter in ${cgroup}`);
     return { ok: true };
   }
 
@@ -105,13 +106,6 @@ export class JobCgroups {
     for (const job of this.jobs.values()) if (job.slot === slot && !job.verified) await this.verify(job);
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.polling = this.poll().finally(() => this.schedule());
-    }, this.options.pollMs);
-    this.timer.unref();
-  }
 
   private async poll(): Promise<void> {
     for (const job of [...this.jobs.values()]) {

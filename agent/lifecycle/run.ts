@@ -146,7 +146,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       reports = new JobReportWatcher(join(agentPaths.runtimeDir, 'job-reports'), (report) => {
         status.counters.jobsStarted += 1;
         void isolation?.jobs.check(report.slot);
-        if (report.failed.length === 0) log.info({ event: 'job-attributes-recorded', jobId: report.jobId, slot: report.slot }, `job ${report.jobId}: traceability attributes recorded`);
+        if (report.failed.length === 0) log.info({ event: 'job-attributes-recorded', jobId: report.jobId, slot: report.slot, wrapperMs: report.wrapperMs }, `job ${report.jobId}: traceability attributes recorded`);
         else log.warn({ event: 'job-attributes-failed', jobId: report.jobId, slot: report.slot, failed: report.failed, error: report.error }, `job ${report.jobId} runs without ${report.failed.join(', ')}`);
       }, 250);
       reports.start();

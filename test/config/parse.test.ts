@@ -56,6 +56,10 @@ describe('parseConfig', () => {
       maxLifetimeMs: undefined,
       masterRestarts: 5,
       adminListen: { host: '0.0.0.0', port: 9680 },
+      adminToken: undefined,
+      eventBacklog: 10_000,
+      adminMaxClients: 64,
+      adminTls: undefined,
     });
   });
 
@@ -100,6 +104,11 @@ describe('parseConfig', () => {
     [{ condorHost: 'cm', masterRestarts: 'many' }, '--master-restarts (WN_MASTER_RESTARTS)', '"many"'],
     [{ condorHost: 'cm', adminListen: '9680' }, '--admin-listen (WN_ADMIN_LISTEN)', '"9680"'],
     [{ condorHost: 'cm', adminListen: 'host:70000' }, '--admin-listen (WN_ADMIN_LISTEN)', '"host:70000"'],
+    [{ condorHost: 'cm', adminToken: 'short' }, '--admin-token (WN_ADMIN_TOKEN)', 'at least 16 characters'],
+    [{ condorHost: 'cm', adminToken: 'a'.repeat(20), adminTokenFile: '/x' }, '--admin-token-file (WN_ADMIN_TOKEN_FILE)', 'not both'],
+    [{ condorHost: 'cm', adminTokenFile: '/nonexistent/token' }, '--admin-token-file (WN_ADMIN_TOKEN_FILE)', 'cannot read'],
+    [{ condorHost: 'cm', adminTlsCert: '/etc/x.pem' }, '--admin-tls-key (WN_ADMIN_TLS_KEY)', 'both or neither'],
+    [{ condorHost: 'cm', eventBacklog: '0' }, '--event-backlog (WN_EVENT_BACKLOG)', '"0"'],
     [{ condorHost: 'cm', reservedMemory: 'some' }, '--reserved-memory (WN_RESERVED_MEMORY)', '"some"'],
     [{ condorHost: 'cm', k8sPodNameVar: 'POD NAME' }, '--k8s-pod-name-var (WN_K8S_POD_NAME_VAR)', '"POD NAME"'],
   ])('%j is refused with a message naming %s', (raw, name, detail) => {
