@@ -15,6 +15,7 @@ import { agentVersion } from './version.ts';
 import { readFileSync } from 'node:fs';
 import { localRequest } from './admin/client.ts';
 import { tail } from './admin/tail.ts';
+import { statusScreen } from './admin/status-screen.ts';
 import { EventHub } from './events/hub.ts';
 import { logTap } from './events/log-tap.ts';
 import { agentPaths } from './config/options.ts';
@@ -36,6 +37,12 @@ function unknownArgumentMessage(message: string): string {
   const unknown = Object.keys(process.env).filter((key) => key.startsWith('WN_'));
   const named = unknown.filter((key) => message.toLowerCase().includes(key.slice(3).toLowerCase().replaceAll('_', '')));
   return named.length ? `${message} (from the environment: ${named.join(', ')}; see wn-agent --help)` : message;
+}
+
+/** No agent behind the local socket: say so in one line, exit 1 (not an internal error). */
+function unreachable(error: unknown): never {
+  process.stderr.write(`wn-agent: ${(error as Error).message}\n`);
+  process.exit(ExitCode.internal);
 }
 
 async function run(raw: RawOptions): Promise<void> {
@@ -60,12 +67,14 @@ await yargs(hideBin(process.argv))
   .scriptName('wn-agent')
   .env('WN')
   .version(agentVersion)
-  .strict()
   .command(
     ['run', '$0'],
     'run the worker node: HTCondor startd in this container, joined to the pool at CONDOR_HOST',
+    // Strict only here: an unknown flag or WN_* variable is a typo in the worker's configuration. The other commands
+    // run inside the same container, with the same WN_* environment, and must not trip over it.
     (y) =>
       y
+        .strict()
         .option('condor-host', { type: 'string', describe: 'central manager, host[:port] (also CONDOR_HOST)' })
         .option('state-dir', { type: 'string', describe: `agent state: HTCondor config, logs, spool, execute (default ${defaults.stateDir})` })
         .option('pool-password-file', { type: 'string', describe: `pool password as mounted (default ${defaults.poolPasswordFile})` })
@@ -120,7 +129,7 @@ await yargs(hideBin(process.argv))
       const timeout = argv.timeout as string | undefined;
       if (timeout !== undefined && parseDuration(timeout) === undefined) fail(new AgentError('WN_ERR_CONFIG', `--timeout: expected a duration such as 10m, got ${JSON.stringify(timeout)}`));
       const query = timeout === undefined ? '' : `?timeout=${encodeURIComponent(timeout)}`;
-      const { status, body } = await localRequest(agentPaths.adminSocket, 'POST', `/v1/drain${query}`);
+      const { status, body } = await localRequest(agentPaths.adminSocket, 'POST', `/v1/drain${query}`).catch(unreachable);
       process.stdout.write(`${JSON.stringify(body)}\n`);
       process.exit(status === 202 ? 0 : 1);
     },
@@ -165,11 +174,11 @@ await yargs(hideBin(process.argv))
   )
   .command(
     'status',
-    "the agent's state, jobs, CVMFS health and idle countdown (JSON)",
-    (y) => y,
-    async () => {
-      const { status, body } = await localRequest(agentPaths.adminSocket, 'GET', '/v1/status');
-      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    "one screen: state, slots, running jobs with their cgroup figures, CVMFS health, idle countdown or drain progress",
+    (y) => y.option('json', { type: 'boolean', default: false, describe: 'the JSON from GET /v1/status' }),
+    async (argv) => {
+      const { status, body } = await localRequest(agentPaths.adminSocket, 'GET', '/v1/status').catch(unreachable);
+      process.stdout.write(argv.json || status !== 200 ? `${JSON.stringify(body, null, 2)}\n` : statusScreen(body as Record<string, unknown>));
       process.exit(status === 200 ? 0 : 1);
     },
   )

@@ -8,7 +8,7 @@ const states = ['starting', 'running', 'draining', 'stopping'] as const;
  * Prometheus metrics, computed from the agent's status at scrape time (nothing to keep in step). Default Node metrics
  * include process_resident_memory_bytes and nodejs_eventloop_lag_seconds.
  */
-export function createMetrics(status: AgentStatus, cgroupMemoryUsage: (cgroup: string) => Promise<number | undefined>): Registry {
+export function createMetrics(status: AgentStatus): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'wn_agent_' });
 
@@ -53,7 +53,7 @@ export function createMetrics(status: AgentStatus, cgroupMemoryUsage: (cgroup: s
     async collect() {
       this.reset();
       for (const job of status.jobs()) {
-        const bytes = await cgroupMemoryUsage(job.cgroup);
+        const bytes = await status.jobMemoryBytes(job.cgroup);
         if (bytes !== undefined) this.set({ slot: job.slot, job: job.jobId ?? '' }, bytes);
       }
     },

@@ -103,7 +103,13 @@ export class AdminServer {
           counters: status.counters,
           idleRemainingMs: status.idleRemainingMs(),
           cvmfs: status.cvmfs(),
-          jobs: status.jobs().map(({ slot, cgroup, jobId, limits, verified }) => ({ slot, cgroup, jobId, limits, verified })),
+          drainRemainingMs: status.drainDeadline === undefined ? undefined : Math.max(0, status.drainDeadline - Date.now()),
+          slots: await status.slots(),
+          jobs: await Promise.all(
+            status.jobs().map(async ({ slot, cgroup, jobId, limits, verified, placedAt }) => ({
+              slot, cgroup, jobId, limits, verified, runningS: Math.round((Date.now() - placedAt) / 1000), memoryBytes: await status.jobMemoryBytes(cgroup),
+            })),
+          ),
         });
       }
       if (req.method === 'POST' && url.pathname === '/v1/drain') {

@@ -1,3 +1,4 @@
+import type { SlotState } from '../condor/startd.ts';
 import type { RunningJob } from '../isolation/job-cgroups.ts';
 
 export type AgentState = 'starting' | 'running' | 'draining' | 'stopping';
@@ -13,6 +14,12 @@ export interface AgentStatus {
   cvmfs(): { repo: string; required: boolean; healthy: boolean }[];
   jobs(): RunningJob[];
   idleRemainingMs(): number | undefined;
+  /** When the drain under way must end (epoch ms). */
+  drainDeadline?: number | undefined;
+  /** The startd's slots now, asked of the startd itself. */
+  slots(): Promise<SlotState[]>;
+  /** Memory in use by a job's cgroup. */
+  jobMemoryBytes(cgroup: string): Promise<number | undefined>;
 }
 
 /** Ready = worth sending work to: advertised, not draining, every required CVMFS repository healthy. */

@@ -106,6 +106,12 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     cvmfs: () => cvmfs.repos.map(({ repo, required, healthy }) => ({ repo, required, healthy })),
     jobs: () => isolation?.jobs.running ?? [],
     idleRemainingMs: () => idle?.remaining(Date.now()),
+    slots: () => startdSlots(layout.configFile, layout.log).catch(() => []),
+    jobMemoryBytes: async (cgroup) => {
+      const tree = isolation?.tree;
+      const dir = tree?.path('memory', cgroup);
+      return dir ? readNumber(join(dir, tree?.version === 1 ? 'memory.usage_in_bytes' : 'memory.current')) : undefined;
+    },
   };
   const signals = listenForStop((signal, count) => {
     log.warn({ event: 'stop-repeated', signal, count }, 'another stop signal: the drain goes to its deadline now');
@@ -161,7 +167,6 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     // Mounted before HTCondor starts: the first slot ad already says which repositories work.
     await cvmfs.start();
 
-    const tree = isolation?.tree;
     const events = config.adminToken && config.adminListen
       ? new EventStream(hub, { token: config.adminToken, maxClients: config.adminMaxClients, maxBufferedBytes: 1 << 20, heartbeatMs: 30_000 })
       : undefined;
@@ -172,10 +177,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       listen: config.adminListen,
       socketPath: agentPaths.adminSocket,
       status,
-      metrics: createMetrics(status, async (cgroup) => {
-        const dir = tree?.path('memory', cgroup);
-        return dir ? readNumber(join(dir, tree?.version === 1 ? 'memory.usage_in_bytes' : 'memory.current')) : undefined;
-      }),
+      metrics: createMetrics(status),
       onDrain: (timeoutMs) => {
         const answer = stopper.request({ reason: 'drain-request', drainTimeoutMs: timeoutMs ?? config.drainTimeoutMs });
         log.info({ event: 'drain-requested', timeoutMs: timeoutMs ?? config.drainTimeoutMs, answer }, 'drain requested through the admin API');
@@ -272,6 +274,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     log.info({ event: 'stopping', reason: request.reason, signal: request.signal, drainTimeoutMs: request.drainTimeoutMs }, `stopping (${request.reason})`);
     let drained: DrainResult | undefined;
     if (status.advertised && sup.current.state === 'running') {
+      status.drainDeadline = Date.now() + request.drainTimeoutMs;
       drained = await drain({ configFile: layout.configFile, logDir: layout.log, timeoutMs: request.drainTimeoutMs, hurry: stopper.hurry.signal, log }).catch((error: unknown) => {
         log.error({ event: 'drain-failed', error: (error as Error).message }, 'drain failed; stopping HTCondor directly');
         return undefined;

@@ -87,6 +87,14 @@ describe('the event stream of a running worker', () => {
     expect((await fetch(`${http}/v1/status`)).status).toBe(401);
     const status = await fetch(`${http}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
     expect(status.status).toBe(200);
-    expect(await status.json()).toMatchObject({ state: 'running', advertised: true });
+    expect(await status.json()).toMatchObject({ state: 'running', advertised: true, slots: [expect.objectContaining({ state: 'Unclaimed' })] });
+  });
+
+  it('`wn-agent status` shows one screen: state, slots, jobs, counters', async () => {
+    const screen = await worker.exec(['wn-agent', 'status']);
+    expect(screen).toMatch(/^wn-agent {2}running {2}up \d+s {2}advertised {2}master restarts 0\n/);
+    expect(screen).toMatch(/jobs: started 1, finished 1, OOM-killed 0, vacated 0/);
+    expect(screen).toMatch(new RegExp(`slots:\\n  slot1@${worker.name}-[0-9a-f]{12}  Unclaimed/Idle`));
+    expect(screen).toContain('running jobs:\n  none');
   });
 });

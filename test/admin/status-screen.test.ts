@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { statusScreen } from '../../agent/admin/status-screen.ts';
+
+describe('statusScreen', () => {
+  it('puts state, drain, counters, slots, jobs with cgroup figures and CVMFS on one screen', () => {
+    const screen = statusScreen({
+      state: 'draining',
+      uptimeS: 300,
+      advertised: true,
+      masterRestarts: 1,
+      drainRemainingMs: 41_200,
+      counters: { jobsStarted: 3, jobsFinished: 2, oomKills: 1, jobsVacated: 0 },
+      slots: [{ name: 'slot1@wn', state: 'Unclaimed', activity: 'Idle' }, { name: 'slot1_1@wn', state: 'Claimed', activity: 'Busy' }],
+      jobs: [{ jobId: '7.0', slot: 'slot1_1', cgroup: 'jobs/slot1_1', memoryBytes: 52_428_800, limits: { memoryBytes: 134_217_728 }, runningS: 12, verified: true }],
+      cvmfs: [{ repo: 'atlas.cern.ch', healthy: true, required: true }, { repo: 'lhcb.cern.ch', healthy: false, required: false }],
+    });
+    expect(screen).toBe(
+      [
+        'wn-agent  draining  up 300s  advertised  master restarts 1',
+        'draining: deadline in 42s',
+        'jobs: started 3, finished 2, OOM-killed 1, vacated 0',
+        'slots:',
+        '  slot1@wn  Unclaimed/Idle',
+        '  slot1_1@wn  Claimed/Busy',
+        'running jobs:',
+        '  7.0  slot1_1  jobs/slot1_1  memory 50/128 MiB  12s',
+        'cvmfs: atlas.cern.ch ok, lhcb.cern.ch BROKEN (optional)',
+        '',
+      ].join('\n'),
+    );
+  });
+});
