@@ -1,6 +1,9 @@
+import { logLevels, type LogLevel } from '../config/options.ts';
+
 /** The one event model: every line the agent writes becomes an event with a sequence number. */
-export const severities = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-export type Severity = (typeof severities)[number];
+// An event's severity is the log level of the line it came from.
+export const severities = logLevels;
+export type Severity = LogLevel;
 
 export interface AgentEvent {
   /** Monotonically increasing from 1 for the life of the agent. */
