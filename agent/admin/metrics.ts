@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AgentStatus } from './status.ts';
 
@@ -85,9 +84,4 @@ export function createMetrics(status: AgentStatus): Registry {
     });
   }
   return registry;
-}
-
-export async function readNumber(file: string): Promise<number | undefined> {
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : Number(text.trim().split(/\s+/)[0]);
 }

@@ -117,13 +117,4 @@ export class MasterProcess {
     this.killGroup(); // daemons the master left behind in its group
     return exit;
   }
-
-  /** Skips the graceful stage: used for a second stop signal. */
-  async stopFast(): Promise<void> {
-    if (this.state === 'exited') return;
-    this.stopRequested = true;
-    this.state = 'stopping';
-    this.stoppedBy = 'fast';
-    this.signal('SIGQUIT');
-  }
 }

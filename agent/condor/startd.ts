@@ -3,6 +3,13 @@ import { join } from 'node:path';
 import { classAdString } from './classad.ts';
 import { runCondorTool } from './tools.ts';
 
+/** Our startd's address, as it writes it into LOG/.startd_address, for `condor_status -direct`. */
+async function startdAddress(logDir: string): Promise<string> {
+  const address = (await readFile(join(logDir, '.startd_address'), 'utf8')).split('\n')[0]?.trim();
+  if (!address) throw new Error('the startd has not written its address yet');
+  return address;
+}
+
 /**
  * A dynamic slot's resources, asked of our own startd directly (its address is in LOG/.startd_address), not of the
  * collector: the slot was created for this claim a moment ago and the collector may not have heard of it yet.
@@ -13,8 +20,7 @@ export async function slotResources(
   machineName: string,
   slot: string,
 ): Promise<{ cpus: number; memoryMiB: number }> {
-  const address = (await readFile(join(logDir, '.startd_address'), 'utf8')).split('\n')[0]?.trim();
-  if (!address) throw new Error('the startd has not written its address yet');
+  const address = await startdAddress(logDir);
   const out = await runCondorTool(
     'condor_status',
     ['-direct', address, '-constraint', `Name == ${classAdString(`${slot}@${machineName}`)}`, '-af', 'Cpus', 'Memory'],
@@ -34,8 +40,7 @@ export interface SlotState {
 
 /** Every slot of our startd as the startd itself sees it now (partitionable and dynamic). */
 export async function startdSlots(configFile: string, logDir: string): Promise<SlotState[]> {
-  const address = (await readFile(join(logDir, '.startd_address'), 'utf8')).split('\n')[0]?.trim();
-  if (!address) throw new Error('the startd has not written its address yet');
+  const address = await startdAddress(logDir);
   const out = await runCondorTool('condor_status', ['-direct', address, '-af:t', 'Name', 'DynamicSlot', 'State', 'Activity'], { configFile, timeoutMs: 10_000 });
   return out
     .split('\n')

@@ -35,7 +35,8 @@ export class CvmfsManager {
 
   constructor(
     private readonly config: CvmfsConfig,
-    private readonly adFile: string,
+    /** Published into the machine ad by the startd cron job the configuration renders. */
+    readonly adFile: string,
     private readonly log: Logger,
     private readonly clientConfigFile = '/etc/cvmfs/default.local',
   ) {

@@ -21,7 +21,7 @@ import { MasterProcess, type MasterExit } from '../condor/master.ts';
 import { AdminServer } from '../admin/server.ts';
 import { EventStream } from '../admin/events-ws.ts';
 import type { EventHub } from '../events/hub.ts';
-import { createMetrics, readNumber } from '../admin/metrics.ts';
+import { createMetrics } from '../admin/metrics.ts';
 import type { AgentStatus } from '../admin/status.ts';
 import { busySlots, startdSlots } from '../condor/startd.ts';
 import { drain, type DrainResult } from './drain.ts';
@@ -63,10 +63,6 @@ class RecentLines {
   }
 }
 
-/**
- * `wn-agent run`: prepares HTCondor, starts condor_master, waits until the startd is in the collector, then serves
- * until a stop signal or the master's exit. Returns the process exit code; the summary is the last log line.
- */
 async function slotResources(config: AgentConfig, trace: Traceability): Promise<SlotResources> {
   const limits = await discoverCgroups()
     .then(readContainerLimits)
@@ -83,6 +79,11 @@ async function slotResources(config: AgentConfig, trace: Traceability): Promise<
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
+/**
+ * `wn-agent run`: prepares the container (credentials, cgroups, CVMFS, HTCondor configuration), supervises
+ * condor_master, waits until the startd is in the collector, then serves until a stop request (signal, drain, idle,
+ * lifetime) or a failure. The returned summary is the last log line and carries the exit code.
+ */
 export async function runAgent(config: AgentConfig, log: Logger, trace: Traceability, hub: EventHub): Promise<RunSummary> {
   const startedAt = Date.now();
   const layout = condorLayout(config.stateDir);
@@ -109,8 +110,8 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     slots: () => startdSlots(layout.configFile, layout.log).catch(() => []),
     jobMemoryBytes: async (cgroup) => {
       const tree = isolation?.tree;
-      const dir = tree?.path('memory', cgroup);
-      return dir ? readNumber(join(dir, tree?.version === 1 ? 'memory.usage_in_bytes' : 'memory.current')) : undefined;
+      const text = await tree?.read('memory', cgroup, tree.version === 1 ? 'memory.usage_in_bytes' : 'memory.current');
+      return text === undefined ? undefined : Number(text);
     },
   };
   const signals = listenForStop((signal, count) => {
@@ -195,7 +196,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
         config, layout, instanceId, siteConfigFiles, resources, attributes, machineName: name, jobWrapper,
         starterWrapper: isolation ? agentPaths.starterWrapper : undefined,
         namespaces: plan.namespaces,
-        cvmfsAdFile: cvmfs.configured ? join(agentPaths.runtimeDir, 'cvmfs.ad') : undefined,
+        cvmfsAdFile: cvmfs.configured ? cvmfs.adFile : undefined,
       }),
     );
     log.info(

@@ -69,8 +69,4 @@ export class MasterSupervisor {
     this.stopping = true;
     return this.current.stop(gracefulMs);
   }
-
-  stopFast(): Promise<void> {
-    return this.current.stopFast();
-  }
 }
