@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs the system packages the image build, the local pool and the tests need, if any is missing:
 #   podman + runc (container runtime), buildah (podman build), debootstrap (base image), squashfuse + squashfs-tools
-#   (the CVMFS stand-in), fuse3. Needs root and apt-get (Debian 12).
+#   (the CVMFS stand-in), fuse3, netavark + aardvark-dns (container networks with name resolution: containers find the
+#   central manager by name; scripts/containers.conf selects netavark). Needs root and apt-get (Debian 12).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need=()
 for pair in podman:podman runc:runc debootstrap:debootstrap squashfuse:squashfuse mksquashfs:squashfs-tools buildah:buildah fusermount3:fuse3; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
+# Not on PATH: podman runs them from /usr/lib/podman.
+for pair in netavark:netavark aardvark-dns:aardvark-dns; do
+  [ -x "/usr/lib/podman/${pair%%:*}" ] || need+=("${pair#*:}")
+done
 if [ ${#need[@]} -eq 0 ]; then
-  say "system packages present (podman, runc, buildah, debootstrap, squashfuse)"
+  say "system packages present (podman, runc, buildah, debootstrap, squashfuse, netavark, aardvark-dns)"
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
