@@ -1,4 +1,5 @@
 import { open, readdir, stat } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { PollLoop } from '../util/poll-loop.ts';
@@ -23,18 +24,20 @@ const maxReadPerPoll = 1 << 20;
 /**
  * Follows every daemon log in HTCondor's LOG directory and hands each complete line on. HTCondor sends its daemons'
  * stdout and stderr to /dev/null, so these files are the only place their words appear (FIELD-NOTES).
- * Polling (not inotify) because it also sees files that appear later and survives rotation: a file whose inode
- * changed or that shrank is read again from its start.
+ * inotify on the directory says when to look (a daemon wrote a line: read it within ~20 ms); a slow poll behind it
+ * catches what inotify can miss (a watch that failed, a rotation). A file whose inode changed or that shrank is read
+ * again from its start; a file whose size did not change is not even opened.
  */
 export class LogForwarder {
   private readonly files = new Map<string, FileState>();
   private readonly loop: PollLoop;
+  private watcher: FSWatcher | undefined;
   private stopped = false;
 
   constructor(
     private readonly dir: string,
     private readonly onLine: (line: ForwardedLine) => void,
-    pollMs = 250,
+    pollMs = 2000,
   ) {
     this.loop = new PollLoop(() => this.poll(), pollMs);
   }
@@ -51,6 +54,12 @@ export class LogForwarder {
         // gone between readdir and stat
       }
     }
+    try {
+      this.watcher = watch(this.dir, { persistent: false }, () => this.loop.trigger());
+      this.watcher.on('error', () => undefined); // the slow poll carries on
+    } catch {
+      // no inotify (limits reached): the slow poll alone
+    }
     this.loop.start();
   }
 
@@ -58,6 +67,7 @@ export class LogForwarder {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.watcher?.close();
     await this.loop.stop();
     await this.poll();
     for (const [file, state] of this.files) {
@@ -84,6 +94,11 @@ export class LogForwarder {
 
   private async readFile(name: string, source: DaemonLogFile): Promise<void> {
     const path = join(this.dir, name);
+    const known = this.files.get(name);
+    if (known) {
+      const info = await stat(path).catch(() => undefined);
+      if (info && info.ino === known.ino && info.size === known.offset) return;
+    }
     let handle;
     try {
       handle = await open(path, 'r');

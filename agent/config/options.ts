@@ -128,7 +128,7 @@ export const condorPaths = {
 
 /** Paths shared with the shell helpers in image/ (they hard-code them: keep both sides in step). */
 export const agentPaths = {
-  /** image/libexec/job-wrapper reads job-attrs from here and writes job-reports/ here. */
+  /** image/libexec/job-wrapper asks the agent through runtimeDir/jobs/requests (agent/condor/job-start.ts). */
   runtimeDir: '/run/wn-agent',
   jobWrapper: '/usr/local/libexec/wn-agent/job-wrapper',
   /** image/libexec/starter-wrapper talks to the agent through FIFOs in runtimeDir/placement. */

@@ -18,8 +18,10 @@ export interface RunningJob {
   jobId?: string;
   /** Seen: the job's processes in this cgroup and in a PID namespace other than the agent's. */
   verified: boolean;
-  /** A check is under way (the poll and a job report can ask at the same moment). */
+  /** A check is under way (the poll and the job wrapper's request can ask at the same moment). */
   checking?: boolean;
+  /** Settles when the dynamic slot's limits are in place (or the partitionable slot's were kept). */
+  sized?: Promise<void>;
 }
 
 export interface JobCgroupOptions extends JobLimitOptions {
@@ -72,20 +74,19 @@ export class JobCgroups {
     await this.poll();
   }
 
+  /**
+   * Confines a starter at once with the partitionable slot's limits, so the starter waits only for a mkdir, a few
+   * writes and a move; then asks the startd for the dynamic slot's size and tightens the limits to it, while the
+   * starter is still fetching the job (the job itself starts well after that: shadow round trips, file transfer).
+   */
   async place({ pid, slot }: PlacementRequest): Promise<PlacementAnswer> {
     const began = process.hrtime.bigint();
-    let resources = this.fallback;
-    try {
-      resources = await this.resourcesOf(slot);
-    } catch (error) {
-      this.log.warn({ event: 'job-slot-unknown', slot, error: (error as Error).message, fallback: this.fallback }, `${slot}: using the whole slot's limits`);
-    }
-    const limits = jobLimits(resources, this.options, this.tree.version);
+    const limits = jobLimits(this.fallback, this.options, this.tree.version);
     let cgroup = posix.join(jobsParent, slot);
     if (this.jobs.has(cgroup) || (await this.tree.procs(cgroup)).length > 0) cgroup = `${cgroup}.${pid}`;
     try {
       await this.tree.create(cgroup);
-      for (const { controller, file, value } of limitWrites(limits, this.tree.version)) await this.tree.write(controller, cgroup, file, value);
+      await this.writeLimits(cgroup, limits);
       await this.tree.move(cgroup, pid);
       const memberOf = await readFile(`/proc/${pid}/cgroup`, 'utf8');
       if (!memberOf.split('\n').some((line) => line.endsWith(`/${cgroup}`))) throw new Error(`pid ${pid} is not in ${cgroup} after the move`);
@@ -94,18 +95,43 @@ export class JobCgroups {
       this.log.error({ event: 'job-placement-failed', slot, pid, cgroup, error: (error as Error).message }, `${slot}: cannot confine the starter; the job goes back to the queue`);
       return { ok: false, reason: (error as Error).message };
     }
-    const job: RunningJob = { slot, cgroup, starterPid: pid, limits, placedAt: Date.now(), verified: false };
-    this.jobs.set(cgroup, job);
     const placementMs = Number(process.hrtime.bigint() - began) / 1e6;
-    this.log.info({ event: 'job-placed', slot, cgroup, starterPid: pid, limits, placementMs: Math.round(placementMs * 10) / 10 }, `${slot}: starter in ${cgroup}`);
+    const job: RunningJob = { slot, cgroup, starterPid: pid, limits, placedAt: Date.now(), verified: false };
+    job.sized = this.fitToSlot(job, began, placementMs);
+    this.jobs.set(cgroup, job);
     return { ok: true };
   }
 
-  /** Looks at a slot's job now (the job wrapper reported it is about to start), instead of at the next poll. */
-  async check(slot: string): Promise<void> {
-    for (const job of this.jobs.values()) if (job.slot === slot && !job.verified) await this.verify(job);
+  /** The dynamic slot's own limits, replacing the partitionable slot's; on any failure the wider limits stay. */
+  private async fitToSlot(job: RunningJob, began: bigint, placementMs: number): Promise<void> {
+    try {
+      const limits = jobLimits(await this.resourcesOf(job.slot), this.options, this.tree.version);
+      await this.writeLimits(job.cgroup, limits);
+      job.limits = limits;
+    } catch (error) {
+      this.log.warn({ event: 'job-slot-unknown', slot: job.slot, cgroup: job.cgroup, error: (error as Error).message, limits: job.limits }, `${job.slot}: keeping the whole slot's limits`);
+    }
+    const limitsMs = Number(process.hrtime.bigint() - began) / 1e6;
+    const round = (x: number): number => Math.round(x * 10) / 10;
+    this.log.info(
+      { event: 'job-placed', slot: job.slot, cgroup: job.cgroup, starterPid: job.starterPid, limits: job.limits, placementMs: round(placementMs), limitsMs: round(limitsMs) },
+      `${job.slot}: starter in ${job.cgroup}`,
+    );
   }
 
+  private async writeLimits(cgroup: string, limits: JobLimits): Promise<void> {
+    for (const { controller, file, value } of limitWrites(limits, this.tree.version)) await this.tree.write(controller, cgroup, file, value);
+  }
+
+  /** Settles when the starter's cgroup has its dynamic slot's limits (or kept the wider ones): the job may start. */
+  async sized(starterPid: number): Promise<void> {
+    for (const job of this.jobs.values()) if (job.starterPid === starterPid) await job.sized;
+  }
+
+  /** Looks at a starter's job now (the job wrapper said it is about to start), instead of at the next poll. */
+  async checkStarter(starterPid: number): Promise<void> {
+    for (const job of this.jobs.values()) if (job.starterPid === starterPid && !job.verified) await this.verify(job);
+  }
 
   private async poll(): Promise<void> {
     for (const job of [...this.jobs.values()]) {
@@ -159,6 +185,7 @@ export class JobCgroups {
   }
 
   private async finish(job: RunningJob): Promise<void> {
+    await job.sized;
     job.jobId ??= await jobIdOf(this.options.executeDir, job.starterPid);
     const usage = await readJobUsage(this.tree, job.cgroup);
     let removed = true;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { discoverCgroups } from '../cgroup/discover.ts';
 import { readContainerLimits } from '../cgroup/limits.ts';
 import { hostFacts } from '../condor/host-facts.ts';
-import { JobReportWatcher, writeJobAttributes } from '../condor/job-reports.ts';
+import { JobStartServer } from '../condor/job-start.ts';
 import { decideResources, type SlotResources } from '../condor/resources.ts';
 import { machineName } from '../metadata/machine-name.ts';
 import { jobAttributes, machineAttributes, type Traceability } from '../metadata/traceability.ts';
@@ -91,7 +91,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
   const recent = new RecentLines();
   let supervisor: MasterSupervisor | undefined;
   let forwarder: LogForwarder | undefined;
-  let reports: JobReportWatcher | undefined;
+  let jobStarts: JobStartServer | undefined;
   let isolation: RunningIsolation | undefined;
   let admin: AdminServer | undefined;
   const cvmfs = new CvmfsManager(config.cvmfs, join(agentPaths.runtimeDir, 'cvmfs.ad'), log);
@@ -149,14 +149,24 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     const jobAttrs = jobAttributes(trace);
     const jobWrapper = (await exists(agentPaths.jobWrapper)) ? agentPaths.jobWrapper : undefined;
     if (jobWrapper) {
-      await writeJobAttributes(agentPaths.runtimeDir, jobAttrs);
-      reports = new JobReportWatcher(join(agentPaths.runtimeDir, 'job-reports'), (report) => {
-        status.counters.jobsStarted += 1;
-        void isolation?.jobs.check(report.slot);
-        if (report.failed.length === 0) log.info({ event: 'job-attributes-recorded', jobId: report.jobId, slot: report.slot, wrapperMs: report.wrapperMs }, `job ${report.jobId}: traceability attributes recorded`);
-        else log.warn({ event: 'job-attributes-failed', jobId: report.jobId, slot: report.slot, failed: report.failed, error: report.error }, `job ${report.jobId} runs without ${report.failed.join(', ')}`);
-      }, 250);
-      reports.start();
+      jobStarts = new JobStartServer(
+        join(agentPaths.runtimeDir, 'jobs'),
+        layout.execute,
+        jobAttrs,
+        (start) => {
+          status.counters.jobsStarted += 1;
+          idle?.observe(true, Date.now());
+          void isolation?.jobs.checkStarter(start.starterPid);
+          const slot = isolation?.jobs.running.find((job) => job.starterPid === start.starterPid)?.slot;
+          const where = { jobId: start.jobId, ...(slot ? { slot } : {}), starterPid: start.starterPid };
+          if (start.failed.length === 0) log.info({ event: 'job-attributes-recorded', ...where, recordMs: start.recordMs }, `job ${start.jobId}: traceability attributes recorded`);
+          else log.warn({ event: 'job-attributes-failed', ...where, failed: start.failed, error: start.error }, `job ${start.jobId} runs without ${start.failed.join(', ')}`);
+        },
+        (message, details) => log.warn({ event: 'job-start-problem', ...details }, message),
+        // The job itself does not start before its cgroup fits its dynamic slot (placement answered the starter first).
+        async (starterPid) => isolation?.jobs.sized(starterPid),
+      );
+      await jobStarts.start();
     } else {
       log.warn({ event: 'job-attributes-disabled', wrapper: agentPaths.jobWrapper }, 'job wrapper not installed: job ads will not carry the container attributes');
     }
@@ -258,7 +268,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       announce(first.ads);
       status.state = 'running';
       startTimers(config, stopper, log, background.signal);
-      if (idle) void watchIdle(idle, layout, stopper, log, background.signal);
+      if (idle && config.idleTimeoutMs !== undefined) void watchIdle(idle, config.idleTimeoutMs, layout, stopper, log, background.signal);
     }
 
     const outcome =
@@ -298,7 +308,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     signals.dispose();
     await admin?.close();
     await forwarder?.stop();
-    await reports?.stop();
+    await jobStarts?.stop();
     await isolation?.stop();
     await cvmfs.stop(); // after HTCondor: no job reads /cvmfs any more
   }
@@ -323,8 +333,14 @@ function startTimers(config: AgentConfig, stopper: StopController, log: Logger, 
   });
 }
 
-/** Asks the startd every few seconds whether any claim exists; idle for --idle-timeout ends the agent. */
-async function watchIdle(idle: IdleClock, layout: { configFile: string; log: string }, stopper: StopController, log: Logger, signal: AbortSignal): Promise<void> {
+/**
+ * Asks the startd whether any claim exists, every twentieth of --idle-timeout (2 s to 30 s: each ask is a
+ * condor_status process, the agent's largest idle cost), and more often as the deadline nears. Jobs shorter than
+ * that interval are not missed: every job start marks the clock busy directly (the job wrapper's request).
+ * Idle for --idle-timeout ends the agent.
+ */
+async function watchIdle(idle: IdleClock, timeoutMs: number, layout: { configFile: string; log: string }, stopper: StopController, log: Logger, signal: AbortSignal): Promise<void> {
+  const everyMs = Math.min(30_000, Math.max(2000, timeoutMs / 20));
   let announced = false;
   while (!signal.aborted && stopper.first === undefined) {
     try {
@@ -344,6 +360,6 @@ async function watchIdle(idle: IdleClock, layout: { configFile: string; log: str
       // The startd may be restarting with its master; the clock keeps its last state.
       log.debug({ event: 'idle-check-failed', error: (error as Error).message }, 'idle check failed');
     }
-    await delay(Math.min(2000, Math.max(200, (idle.remaining(Date.now()) ?? 2000) / 2)), signal);
+    await delay(Math.min(everyMs, Math.max(200, (idle.remaining(Date.now()) ?? everyMs) / 2)), signal);
   }
 }

@@ -33,6 +33,16 @@ describe('LogForwarder', () => {
     expect(lines().sort()).toEqual(['master: new master line', 'starter/slot1_1: starter line']);
   });
 
+  it('reads a new line when inotify reports it, without waiting for the slow poll', async () => {
+    forwarder = new LogForwarder(dir, (line) => seen.push(line), 60_000); // the poll alone would take a minute
+    await forwarder.start();
+    await writeFile(join(dir, 'StartLog'), 'first\n');
+    await until(1);
+    await appendFile(join(dir, 'StartLog'), 'second\n');
+    await until(2);
+    expect(lines()).toEqual(['startd: first', 'startd: second']);
+  });
+
   it('holds back a partial line until its newline arrives, and keeps a split UTF-8 character whole', async () => {
     forwarder = new LogForwarder(dir, (line) => seen.push(line), 10);
     await forwarder.start();

@@ -8,11 +8,12 @@ import { PlacementServer, type PlacementRequest } from '../../agent/isolation/pl
 
 const sh = promisify(execFile);
 
-// The wrapper's side of the handshake, as image/libexec/starter-wrapper does it (mkfifo, one write, one read).
+// The wrapper's side of the handshake, as image/libexec/starter-wrapper does it (mkfifo; under one timeout: open the
+// reply FIFO, one write, one read).
 async function ask(dir: string, slot: string): Promise<string> {
   const { stdout } = await sh('sh', [
     '-c',
-    'reply="$1/reply.$$"; mkfifo -m 600 "$reply"; timeout 5 sh -c \'printf "%s %s %s\\n" "$1" "$2" "$3" > "$4"\' sh $$ "$2" "$reply" "$1/requests"; timeout 5 head -n 1 "$reply"; rm -f "$reply"',
+    'reply="$1/reply.$$"; mkfifo -m 600 "$reply"; timeout 5 sh -c \'exec 3<>"$4"; printf "%s %s %s\\n" "$1" "$2" "$4" >"$3" && read -r a <&3 && echo "$a"\' sh $$ "$2" "$1/requests" "$reply"; rm -f "$reply"',
     'sh',
     dir,
     slot,

@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { constants, openSync } from 'node:fs';
+import { close, open, write } from 'node:fs';
+import { lstat, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { delay } from './wait.ts';
+
+const openAsync = promisify(open);
+const writeAsync = promisify(write);
+const closeAsync = promisify(close);
+
+/**
+ * The agent's end of a request/reply handshake with a POSIX sh helper in image/libexec: sh speaks FIFOs, not sockets.
+ * The helper makes its own reply FIFO, writes one line naming it into `requestsPath` (one write under PIPE_BUF is
+ * atomic, so concurrent helpers do not interleave) and reads one line back. The agent holds `requestsPath` open
+ * read-write, so it never sees end-of-file and a helper's open never blocks while the agent lives.
+ */
+export class FifoServer {
+  private socket: net.Socket | undefined;
+
+  constructor(
+    readonly requestsPath: string,
+    private readonly onLine: (line: string) => void,
+    /** Who may write requests: 0o600 for root's helpers, 0o622 when job users ask. */
+    private readonly mode: number,
+  ) {}
+
+  async start(): Promise<void> {
+    await rm(this.requestsPath, { force: true });
+    // Node cannot make a FIFO itself. mkfifo -m sets the mode exactly (no umask), so job users can write to 0o622.
+    await promisify(execFile)('mkfifo', ['-m', this.mode.toString(8), this.requestsPath]);
+    const fd = openSync(this.requestsPath, constants.O_RDWR | constants.O_NONBLOCK);
+    this.socket = new net.Socket({ fd, readable: true, writable: false });
+    createInterface({ input: this.socket }).on('line', this.onLine);
+  }
+
+  async stop(): Promise<void> {
+    this.socket?.destroy();
+    this.socket = undefined;
+    await rm(this.requestsPath, { force: true });
+  }
+}
+
+/**
+ * Writes one answer into a helper's reply FIFO. Opened without blocking (ENXIO until the helper's reader is there),
+ * for at most `waitMs`. The path must be a FIFO and not a symbolic link: when job users name it, root must not be
+ * led into writing a file of the job's choosing. Returns an error code, or undefined when the answer was written.
+ */
+export async function answerFifo(path: string, text: string, waitMs = 2000): Promise<string | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const stat = await lstat(path);
+      if (!stat.isFIFO()) return 'ENOTFIFO';
+      const fd = await openAsync(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+      try {
+        await writeAsync(fd, text);
+      } finally {
+        await closeAsync(fd);
+      }
+      return undefined;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+      if ((code !== 'ENXIO' && code !== 'ENOENT') || Date.now() > deadline) return code;
+      await delay(5);
+    }
+  }
+}
