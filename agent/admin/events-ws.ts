@@ -105,19 +105,19 @@ export class EventStream {
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
     ws.on('error', () => ws.terminate());
-    const send = (payload: unknown): void => {
+    const send = (payload: unknown, json?: string): void => {
       if (ws.readyState !== ws.OPEN) return;
       if (ws.bufferedAmount > this.options.maxBufferedBytes) {
         ws.close(closeCodes.slowConsumer, 'slow consumer: too many unread events');
         setTimeout(() => ws.terminate(), 1000).unref();
         return;
       }
-      ws.send(JSON.stringify(payload));
+      ws.send(json ?? JSON.stringify(payload));
     };
     // Subscribe before replaying so nothing falls between the two; replayed events are skipped when they come live.
     let replayedUpTo = 0;
-    const unsubscribe = this.hub.subscribe((event) => {
-      if (event.seq > replayedUpTo && matches(event, filter)) send(event);
+    const unsubscribe = this.hub.subscribe((event, json) => {
+      if (event.seq > replayedUpTo && matches(event, filter)) send(event, json);
     });
     ws.on('close', unsubscribe);
     send({ type: 'hello', seq: this.hub.lastSeq, oldestSeq: this.hub.oldestSeq, backlog: this.hub.backlog });

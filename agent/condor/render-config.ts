@@ -24,6 +24,8 @@ export interface RenderInput {
   namespaces: boolean;
   /** The file the agent keeps CVMFS health in, when repositories are configured. */
   cvmfsAdFile?: string | undefined;
+  /** GPU device nodes were given to the container: leave HTCondor's GPU discovery on. */
+  gpus?: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface RenderInput {
  * so what the startd does is decided here and in the site's files only.
  */
 export function renderCondorConfig(input: RenderInput): string {
-  const { config, layout, instanceId, siteConfigFiles, resources, attributes, machineName, jobWrapper, starterWrapper, namespaces, cvmfsAdFile } = input;
+  const { config, layout, instanceId, siteConfigFiles, resources, attributes, machineName, jobWrapper, starterWrapper, namespaces, cvmfsAdFile, gpus = false } = input;
   const advertised = { WnAgentInstance: instanceId, ...attributes };
   const lines = [
     '# Rendered by wn-agent at every start; edits here are lost. Site settings go in files under',
@@ -64,6 +66,11 @@ export function renderCondorConfig(input: RenderInput): string {
     '# Containers: no kernel tuning (read-only /proc/sys); the agent, not HTCondor, supervises and restarts.',
     'ENABLE_KERNEL_TUNING = False',
     'RUNBENCHMARKS = False',
+    '# Start-up time: before its first ad the startd asks every file-transfer plugin what it can do, and the Python',
+    '# ones (box, gdrive, onedrive) take about 0.3 s each. Grid jobs use http(s) and data: URLs; a site that needs',
+    '# the others adds them back in its own configuration (--site-config-dir).',
+    'FILETRANSFER_PLUGINS = $(LIBEXEC)/curl_plugin, $(LIBEXEC)/data_plugin',
+    ...(gpus ? [] : ['# No GPU device nodes in this container: no condor_gpu_discovery run before the first ad.', 'STARTD_DETECT_GPUS = false']),
     `UPDATE_INTERVAL = ${config.updateIntervalS}`,
     '',
     '# One partitionable slot owning the whole container.',
@@ -82,7 +89,7 @@ export function renderCondorConfig(input: RenderInput): string {
     ...Object.entries(advertised).map(([name, value]) => `${name} = ${configClassAdString(value)}`),
     `STARTD_ATTRS = $(STARTD_ATTRS) ${Object.keys(advertised).join(' ')}`,
     ...(jobWrapper
-      ? ['', '# Records task, container and image in each job ad (condor_chirp), then execs the job.', `USER_JOB_WRAPPER = ${jobWrapper}`]
+      ? ['', '# Has the agent record task, container and image in each job ad (Chirp), then execs the job.', `USER_JOB_WRAPPER = ${jobWrapper}`]
       : []),
     '',
     '# Job isolation. HTCondor\'s own cgroup support is off (it fails inside containers here, FIELD-NOTES): the agent',

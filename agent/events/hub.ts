@@ -1,25 +1,28 @@
 import { toEvent, type AgentEvent } from './model.ts';
 
-export type Subscriber = (event: AgentEvent) => void;
+/** `json` is the event already serialized, once for all subscribers (50 websocket clients: one JSON.stringify). */
+export type Subscriber = (event: AgentEvent, json: string) => void;
 
 /**
  * Numbers every event, keeps the last `backlog` of them in a ring buffer for replay (?since=), and hands each to the
- * subscribers synchronously. A subscriber must not block: the websocket one only queues bytes and checks its
+ * subscribers synchronously. The ring holds each event as its JSON text, about half the memory of the object (a full
+ * backlog of 10,000 is a few MB); replay, which is rare, parses it back. A subscriber must not block: the websocket one only queues bytes and checks its
  * client's backlog, so a slow reader never slows the agent.
  */
 export class EventHub {
-  private readonly ring: (AgentEvent | undefined)[];
+  private readonly ring: (string | undefined)[];
   private next = 1;
   private readonly subscribers = new Set<Subscriber>();
 
   constructor(readonly backlog: number) {
-    this.ring = new Array<AgentEvent | undefined>(Math.max(1, backlog));
+    this.ring = new Array<string | undefined>(Math.max(1, backlog));
   }
 
   publish(record: Record<string, unknown>): AgentEvent {
     const event = toEvent(record, this.next++);
-    this.ring[event.seq % this.ring.length] = event;
-    for (const subscriber of this.subscribers) subscriber(event);
+    const json = JSON.stringify(event);
+    this.ring[event.seq % this.ring.length] = json;
+    for (const subscriber of this.subscribers) subscriber(event, json);
     return event;
   }
 
@@ -43,7 +46,8 @@ export class EventHub {
     const from = Math.max(since + 1, this.oldestSeq);
     const events: AgentEvent[] = [];
     for (let seq = from; seq <= this.lastSeq; seq++) {
-      const event = this.ring[seq % this.ring.length];
+      const json = this.ring[seq % this.ring.length];
+      const event = json === undefined ? undefined : (JSON.parse(json) as AgentEvent);
       if (event?.seq === seq) events.push(event);
     }
     return { events, missed: Math.max(0, from - (since + 1)) };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { discoverCgroups } from '../cgroup/discover.ts';
 import { readContainerLimits } from '../cgroup/limits.ts';
 import { hostFacts } from '../condor/host-facts.ts';
+import { hasGpuDevices } from '../condor/gpus.ts';
 import { JobStartServer } from '../condor/job-start.ts';
 import { decideResources, type SlotResources } from '../condor/resources.ts';
 import { machineName } from '../metadata/machine-name.ts';
@@ -131,17 +132,15 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
   try {
     const image = await readImageMetadata();
     log.info(
-      { event: 'agent-starting', imageMetadata: image, scheduler: trace.scheduler, host: trace.host, hostname: trace.hostname, condorHost: config.condorHost, stateDir: config.stateDir, instanceId },
+      { event: 'agent-starting', imageMetadata: image, scheduler: trace.scheduler, host: trace.host, hostname: trace.hostname, condorHost: config.condorHost, stateDir: config.stateDir, instanceId, processUptimeMs: Math.round(process.uptime() * 1000) },
       'wn-agent starting',
     );
 
+    // Everything before condor_master starts is on the cold-start path: independent steps run side by side.
     await prepareCondorDirs(layout);
-    const credentials = await installCredentials(config, layout);
+    const [credentials, plan, resources] = await Promise.all([installCredentials(config, layout), planIsolation(config.jobIsolation), slotResources(config, trace)]);
     log.info({ event: 'credentials-installed', poolPassword: credentials.poolPassword, tokens: credentials.tokens }, 'pool credentials installed');
-
-    const plan = await planIsolation(config.jobIsolation);
     if (plan.problems.length > 0) log.warn({ event: 'isolation-degraded', mode: config.jobIsolation, cgroups: plan.cgroups, namespaces: plan.namespaces, problems: plan.problems }, 'job isolation is incomplete');
-    const resources = await slotResources(config, trace);
     log.info({ event: 'resources-decided', ...resources }, `slot: ${resources.cpus} CPUs, ${resources.memoryMiB} MiB`);
 
     const name = machineName(trace.hostname, { containerId: trace.containerId, taskId: trace.taskId, fallbackId: await persistentId(join(config.stateDir, 'agent-id')) });
@@ -166,7 +165,6 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
         // The job itself does not start before its cgroup fits its dynamic slot (placement answered the starter first).
         async (starterPid) => isolation?.jobs.sized(starterPid),
       );
-      await jobStarts.start();
     } else {
       log.warn({ event: 'job-attributes-disabled', wrapper: agentPaths.jobWrapper }, 'job wrapper not installed: job ads will not carry the container attributes');
     }
@@ -178,26 +176,28 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     // Mounted before HTCondor starts: the first slot ad already says which repositories work.
     await cvmfs.start();
 
-    const events = config.adminToken && config.adminListen
-      ? new EventStream(hub, { token: config.adminToken, maxClients: config.adminMaxClients, maxBufferedBytes: 1 << 20, heartbeatMs: 30_000 })
-      : undefined;
-    admin = new AdminServer({
-      events,
-      token: config.adminToken,
-      tls: config.adminTls,
-      listen: config.adminListen,
-      socketPath: agentPaths.adminSocket,
-      status,
-      metrics: createMetrics(status),
-      onDrain: (timeoutMs) => {
-        const answer = stopper.request({ reason: 'drain-request', drainTimeoutMs: timeoutMs ?? config.drainTimeoutMs });
-        log.info({ event: 'drain-requested', timeoutMs: timeoutMs ?? config.drainTimeoutMs, answer }, 'drain requested through the admin API');
-        return answer;
-      },
-    });
-    await admin.start();
-    log.info({ event: 'admin-listening', listen: config.adminListen, socket: agentPaths.adminSocket, port: admin.port, tls: config.adminTls !== undefined, eventStream: events !== undefined }, 'health, readiness and metrics served');
-    if (!events) log.warn({ event: 'event-stream-off' }, 'no --admin-token (WN_ADMIN_TOKEN) or --admin-listen off: the event stream /v1/events is off');
+    const startAdmin = async (): Promise<void> => {
+      const events = config.adminToken && config.adminListen
+        ? new EventStream(hub, { token: config.adminToken, maxClients: config.adminMaxClients, maxBufferedBytes: 1 << 20, heartbeatMs: 30_000 })
+        : undefined;
+      admin = new AdminServer({
+        events,
+        token: config.adminToken,
+        tls: config.adminTls,
+        listen: config.adminListen,
+        socketPath: agentPaths.adminSocket,
+        status,
+        metrics: createMetrics(status),
+        onDrain: (timeoutMs) => {
+          const answer = stopper.request({ reason: 'drain-request', drainTimeoutMs: timeoutMs ?? config.drainTimeoutMs });
+          log.info({ event: 'drain-requested', timeoutMs: timeoutMs ?? config.drainTimeoutMs, answer }, 'drain requested through the admin API');
+          return answer;
+        },
+      });
+      await admin.start();
+      log.info({ event: 'admin-listening', listen: config.adminListen, socket: agentPaths.adminSocket, port: admin.port, tls: config.adminTls !== undefined, eventStream: events !== undefined }, 'health, readiness and metrics served');
+      if (!events) log.warn({ event: 'event-stream-off' }, 'no --admin-token (WN_ADMIN_TOKEN) or --admin-listen off: the event stream /v1/events is off');
+    };
 
     const siteConfigFiles = await listSiteConfig(config.siteConfigDir);
     await writeFileAtomic(
@@ -207,6 +207,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
         starterWrapper: isolation ? agentPaths.starterWrapper : undefined,
         namespaces: plan.namespaces,
         cvmfsAdFile: cvmfs.configured ? cvmfs.adFile : undefined,
+        gpus: await hasGpuDevices(),
       }),
     );
     log.info(
@@ -230,7 +231,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
           const ads = await ownSlotAds(layout.configFile, instanceId);
           return ads.length > 0 ? ads : undefined;
         },
-        { timeoutMs: config.startupTimeoutMs, intervalMs: 500, what: 'startd ad in the collector' },
+        { timeoutMs: config.startupTimeoutMs, intervalMs: 200, what: 'startd ad in the collector' },
       );
     const announce = (ads: SlotAd[]): void => {
       status.advertised = true;
@@ -247,6 +248,8 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       waitAdvertised().then(announce, (error: unknown) => log.error({ event: 'not-advertised', error: (error as Error).message }, 'the restarted startd did not appear in the collector'));
     }, () => recent.all);
     const sup = supervisor;
+    // Off the cold-start path, while HTCondor starts: no job and no claim can come before the slot is advertised.
+    await Promise.all([jobStarts?.start(), startAdmin()]);
 
     const advertised = waitAdvertised();
     const first = await Promise.race([

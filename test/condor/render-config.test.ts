@@ -54,6 +54,13 @@ describe('renderCondorConfig', () => {
     expect(s.get('ENABLE_KERNEL_TUNING')).toBe('False');
   });
 
+  it('skips start-up probes that can only find nothing: the Python transfer plugins, and GPU discovery without GPU devices', () => {
+    const s = settings(render({}));
+    expect(s.get('FILETRANSFER_PLUGINS')).toBe('$(LIBEXEC)/curl_plugin, $(LIBEXEC)/data_plugin');
+    expect(s.get('STARTD_DETECT_GPUS')).toBe('false');
+    expect(settings(render({}, [], { gpus: true })).has('STARTD_DETECT_GPUS')).toBe(false);
+  });
+
   it('advertises one partitionable slot owning the resources the agent decided', () => {
     const s = settings(render({}, [], { resources: { cpus: 3, memoryMiB: 1792 } }));
     expect(s.get('NUM_CPUS')).toBe('3');
