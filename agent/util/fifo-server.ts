@@ -44,7 +44,8 @@ export class FifoServer {
 }
 
 /**
- * Writes one answer into a helper's reply FIFO. Opened without blocking (ENXIO until the helper's reader is there),
+ * Writes one answer into a helper's reply FIFO, then removes the FIFO (the helper holds it open and reads on, and
+ * saves an `rm` process on its start path). Opened without blocking (ENXIO until the helper's reader is there),
  * for at most `waitMs`. The path must be a FIFO and not a symbolic link: when job users name it, root must not be
  * led into writing a file of the job's choosing. Returns an error code, or undefined when the answer was written.
  */
@@ -56,6 +57,7 @@ export async function answerFifo(path: string, text: string, waitMs = 2000): Pro
       if (!stat.isFIFO()) return 'ENOTFIFO';
       const fd = await openAsync(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
       try {
+        await rm(path, { force: true }); // before the answer: when the helper wakes up, the path is already gone
         await writeAsync(fd, text);
       } finally {
         await closeAsync(fd);

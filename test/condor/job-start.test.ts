@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,7 @@ describe('JobStartServer with the real job wrapper', () => {
     expect(received).toEqual(['cookie s3cret', 'set_job_attr_delayed ChirpContainerId "abc\\ def"', 'set_job_attr_delayed ChirpImage "img:1"']);
     await waitFor(async () => (t.starts.length === 1 ? true : undefined), { timeoutMs: 2000, intervalMs: 10, what: 'job start' });
     expect(t.starts[0]).toMatchObject({ jobId: '42.7', starterPid: 4242, failed: [] });
+    expect(await readdir(scratch)).not.toContain('.wn-agent-reply'); // removed by the agent, no rm process in the wrapper
     expect(t.problems).toEqual([]);
   });
 
