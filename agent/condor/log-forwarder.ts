@@ -32,6 +32,7 @@ export class LogForwarder {
   private readonly files = new Map<string, FileState>();
   private readonly loop: PollLoop;
   private watcher: FSWatcher | undefined;
+  private reading: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(
@@ -85,7 +86,19 @@ export class LogForwarder {
     }
   }
 
-  private async poll(): Promise<void> {
+  /** Reads everything written so far, now (placement asks before it looks up a slot's size in StartLog). */
+  flush(): Promise<void> {
+    return this.poll();
+  }
+
+  /** One read at a time, whoever asks (the loop, flush, stop): two at once would forward lines twice. */
+  private poll(): Promise<void> {
+    const next = this.reading.then(() => this.readAll());
+    this.reading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readAll(): Promise<void> {
     for (const name of await this.list()) {
       const source = daemonLogFile(name);
       if (source) await this.readFile(name, source);

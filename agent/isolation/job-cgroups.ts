@@ -56,6 +56,8 @@ export class JobCgroups {
     private readonly options: JobCgroupOptions,
     private readonly log: Logger,
     private readonly onFinished: (oomKilled: boolean) => void = () => {},
+    /** The dynamic slot's size if the agent already knows it (from StartLog): no question to the startd. */
+    private readonly knownSize: (slot: string) => Promise<{ cpus: number; memoryMiB: number } | undefined> = async () => undefined,
   ) {
     this.loop = new PollLoop(() => this.poll(), options.pollMs);
   }
@@ -75,13 +77,15 @@ export class JobCgroups {
   }
 
   /**
-   * Confines a starter at once with the partitionable slot's limits, so the starter waits only for a mkdir, a few
-   * writes and a move; then asks the startd for the dynamic slot's size and tightens the limits to it, while the
-   * starter is still fetching the job (the job itself starts well after that: shadow round trips, file transfer).
+   * Confines a starter at once with its dynamic slot's limits when StartLog has told the agent the slot's size (the
+   * usual case), else with the partitionable slot's: the starter waits only for a mkdir, a few writes and a move.
+   * In the second case the agent then asks the startd for the dynamic slot's size and tightens the limits to it while
+   * the starter fetches its job; the job wrapper's handshake waits for that before the job itself starts.
    */
   async place({ pid, slot }: PlacementRequest): Promise<PlacementAnswer> {
     const began = process.hrtime.bigint();
-    const limits = jobLimits(this.fallback, this.options, this.tree.version);
+    const known = await this.knownSize(slot).catch(() => undefined);
+    const limits = jobLimits(known ?? this.fallback, this.options, this.tree.version);
     let cgroup = posix.join(jobsParent, slot);
     if (this.jobs.has(cgroup) || (await this.tree.procs(cgroup)).length > 0) cgroup = `${cgroup}.${pid}`;
     try {
@@ -97,24 +101,32 @@ export class JobCgroups {
     }
     const placementMs = Number(process.hrtime.bigint() - began) / 1e6;
     const job: RunningJob = { slot, cgroup, starterPid: pid, limits, placedAt: Date.now(), verified: false };
-    job.sized = this.fitToSlot(job, began, placementMs);
+    if (known) {
+      job.sized = Promise.resolve();
+      this.logPlaced(job, 'startd-log', placementMs, placementMs);
+    } else job.sized = this.fitToSlot(job, began, placementMs);
     this.jobs.set(cgroup, job);
     return { ok: true };
   }
 
   /** The dynamic slot's own limits, replacing the partitionable slot's; on any failure the wider limits stay. */
   private async fitToSlot(job: RunningJob, began: bigint, placementMs: number): Promise<void> {
+    let from: 'startd-query' | 'partitionable-slot' = 'startd-query';
     try {
       const limits = jobLimits(await this.resourcesOf(job.slot), this.options, this.tree.version);
       await this.writeLimits(job.cgroup, limits);
       job.limits = limits;
     } catch (error) {
+      from = 'partitionable-slot';
       this.log.warn({ event: 'job-slot-unknown', slot: job.slot, cgroup: job.cgroup, error: (error as Error).message, limits: job.limits }, `${job.slot}: keeping the whole slot's limits`);
     }
-    const limitsMs = Number(process.hrtime.bigint() - began) / 1e6;
+    this.logPlaced(job, from, placementMs, Number(process.hrtime.bigint() - began) / 1e6);
+  }
+
+  private logPlaced(job: RunningJob, limitsFrom: string, placementMs: number, limitsMs: number): void {
     const round = (x: number): number => Math.round(x * 10) / 10;
     this.log.info(
-      { event: 'job-placed', slot: job.slot, cgroup: job.cgroup, starterPid: job.starterPid, limits: job.limits, placementMs: round(placementMs), limitsMs: round(limitsMs) },
+      { event: 'job-placed', slot: job.slot, cgroup: job.cgroup, starterPid: job.starterPid, limits: job.limits, limitsFrom, placementMs: round(placementMs), limitsMs: round(limitsMs) },
       `${job.slot}: starter in ${job.cgroup}`,
     );
   }

@@ -22,7 +22,14 @@ export interface RunningIsolation {
  */
 export async function startIsolation(
   plan: IsolationPlan,
-  input: { config: AgentConfig; layout: CondorLayout; machineName: string; slot: { cpus: number; memoryMiB: number } },
+  input: {
+    config: AgentConfig;
+    layout: CondorLayout;
+    machineName: string;
+    slot: { cpus: number; memoryMiB: number };
+    /** A dynamic slot's size when the agent has read it in StartLog. */
+    knownSize?: (slot: string) => Promise<{ cpus: number; memoryMiB: number } | undefined>;
+  },
   log: Logger,
   onFinished: (oomKilled: boolean) => void = () => {},
 ): Promise<RunningIsolation | undefined> {
@@ -40,6 +47,7 @@ export async function startIsolation(
     { pidsMax: config.jobPidsMax, cpuHardLimit: config.jobCpuHardLimit, executeDir: layout.execute, pollMs: 250 },
     log,
     onFinished,
+    input.knownSize,
   );
   const placement = new PlacementServer(
     join(agentPaths.runtimeDir, 'placement'),

@@ -5,6 +5,7 @@ import { discoverCgroups } from '../cgroup/discover.ts';
 import { readContainerLimits } from '../cgroup/limits.ts';
 import { hostFacts } from '../condor/host-facts.ts';
 import { hasGpuDevices } from '../condor/gpus.ts';
+import { SlotSizes } from '../condor/slot-sizes.ts';
 import { JobStartServer } from '../condor/job-start.ts';
 import { decideResources, type SlotResources } from '../condor/resources.ts';
 import { machineName } from '../metadata/machine-name.ts';
@@ -90,6 +91,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
   const layout = condorLayout(config.stateDir);
   const instanceId = randomUUID();
   const recent = new RecentLines();
+  const slotSizes = new SlotSizes();
   let supervisor: MasterSupervisor | undefined;
   let forwarder: LogForwarder | undefined;
   let jobStarts: JobStartServer | undefined;
@@ -169,7 +171,11 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       log.warn({ event: 'job-attributes-disabled', wrapper: agentPaths.jobWrapper }, 'job wrapper not installed: job ads will not carry the container attributes');
     }
 
-    isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources }, log, (oomKilled) => {
+    const knownSize = async (slot: string): Promise<{ cpus: number; memoryMiB: number } | undefined> => {
+      await forwarder?.flush(); // StartLog to its end: the claim's "New dSlot" lines came before this activation
+      return slotSizes.get(slot);
+    };
+    isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources, knownSize }, log, (oomKilled) => {
       status.counters.jobsFinished += 1;
       if (oomKilled) status.counters.oomKills += 1;
     });
@@ -217,6 +223,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
 
     forwarder = new LogForwarder(layout.log, (entry) => {
       const parsed = parseDaemonLogLine(entry.line);
+      if (entry.daemon === 'startd') slotSizes.observe(parsed.msg);
       recent.push(`${entry.file}: ${entry.line}`);
       // The CVMFS cron job starts every 2 s; its start lines are routine, kept at debug.
       const level = parsed.msg.startsWith('STARTD_CRON job WNCVMFS started') ? 'debug' : parsed.level;

@@ -144,6 +144,9 @@ describe('each job in its own nested cgroups and namespaces', () => {
     const limitOf = async (cgroup: unknown): Promise<number> => Number(await readFile(join(memRoot, String(cgroup), 'memory.limit_in_bytes'), 'utf8'));
     expect(await limitOf(startA?.cgroup)).toBe(128 * 1048576);
     expect(await limitOf(startB?.cgroup)).toBe(384 * 1048576); // request_memory rounded up to 128 MiB steps by the schedd
+    // Both sizes came from StartLog before the starters started, not from a question to the startd afterwards.
+    const placed = (await worker.jsonLogs()).filter((l) => l.event === 'job-placed').slice(-2); // these two jobs
+    expect(placed.map((l) => [l.limitsFrom, (l.limits as { memoryBytes: number }).memoryBytes]).sort()).toEqual([['startd-log', 128 * 1048576], ['startd-log', 384 * 1048576]]);
     await Promise.all([jobEvent('job-finished', `${a}.0`), jobEvent('job-finished', `${b}.0`)]);
     for (const controller of ['memory', 'cpu', 'pids'] as const) {
       const left = (await readdir(join(await containerCgroup(controller), 'jobs'), { withFileTypes: true })).filter((entry) => entry.isDirectory());
