@@ -9,10 +9,11 @@ ARG BASE=debian:trixie
 ARG VARIANT=production
 
 FROM ${BASE} AS os-plain
-# HTCondor, Node.js and tini all come from Debian (trixie ships htcondor 23.9.6 and nodejs 20.19).
+# HTCondor, Node.js and tini all come from Debian (trixie ships htcondor 23.9.6 and nodejs 20.19). bash-builtins:
+# mkfifo and rm as bash loadables, so the starter and job wrappers start no process on a job's way in.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      htcondor nodejs tini ca-certificates procps attr \
+      htcondor nodejs tini ca-certificates procps attr bash-builtins \
  && rm -rf /var/lib/apt/lists/*
 
 # TEST STAND-IN for CVMFS: image/test/mount.cvmfs mounts /srv/cvmfs-standin/<repo>.sqfs with squashfuse (real FUSE).

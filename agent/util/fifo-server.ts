@@ -12,7 +12,7 @@ const writeAsync = promisify(write);
 const closeAsync = promisify(close);
 
 /**
- * The agent's end of a request/reply handshake with a POSIX sh helper in image/libexec: sh speaks FIFOs, not sockets.
+ * The agent's end of a request/reply handshake with a shell helper in image/libexec: shells speak FIFOs, not sockets.
  * The helper makes its own reply FIFO, writes one line naming it into `requestsPath` (one write under PIPE_BUF is
  * atomic, so concurrent helpers do not interleave) and reads one line back. The agent holds `requestsPath` open
  * read-write, so it never sees end-of-file and a helper's open never blocks while the agent lives.
@@ -37,9 +37,10 @@ export class FifoServer {
   }
 
   async stop(): Promise<void> {
+    // The path goes first: a helper opening it write-only after the agent let go would block with no reader.
+    await rm(this.requestsPath, { force: true });
     this.socket?.destroy();
     this.socket = undefined;
-    await rm(this.requestsPath, { force: true });
   }
 }
 
