@@ -37,7 +37,8 @@ export class CgroupTree {
   }
 
   async create(relative: string): Promise<void> {
-    for (const dir of this.hierarchies) await mkdir(posix.join(dir, relative), { recursive: true });
+    // The hierarchies side by side: a starter waits for this on every job start.
+    await Promise.all(this.hierarchies.map((dir) => mkdir(posix.join(dir, relative), { recursive: true })));
   }
 
   /** Removes an empty cgroup everywhere; a missing one is fine. */
@@ -68,7 +69,7 @@ export class CgroupTree {
 
   /** Moves a process (and, on v1 with cgroup.procs, all its threads) into `relative` in every hierarchy. */
   async move(relative: string, pid: number): Promise<void> {
-    for (const dir of this.hierarchies) await writeFile(posix.join(dir, relative, 'cgroup.procs'), String(pid));
+    await Promise.all(this.hierarchies.map((dir) => writeFile(posix.join(dir, relative, 'cgroup.procs'), String(pid))));
   }
 
   /** PIDs in a cgroup, as this PID namespace numbers them (the memory hierarchy, else the first one). */

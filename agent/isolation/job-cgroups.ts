@@ -1,6 +1,6 @@
 import { readFile, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { jobLimits, limitWrites, type JobLimitOptions, type JobLimits } from '../cgroup/job-limits.ts';
+import { jobLimits, limitWrites, type JobLimitOptions, type JobLimits, type LimitWrite } from '../cgroup/job-limits.ts';
 import type { CgroupTree } from '../cgroup/tree.ts';
 import { jobsParent } from '../cgroup/delegate.ts';
 import { readJobUsage } from '../cgroup/usage.ts';
@@ -84,10 +84,10 @@ export class JobCgroups {
    */
   async place({ pid, slot }: PlacementRequest): Promise<PlacementAnswer> {
     const began = process.hrtime.bigint();
-    const known = await this.knownSize(slot).catch(() => undefined);
-    const limits = jobLimits(known ?? this.fallback, this.options, this.tree.version);
     let cgroup = posix.join(jobsParent, slot);
-    if (this.jobs.has(cgroup) || (await this.tree.procs(cgroup)).length > 0) cgroup = `${cgroup}.${pid}`;
+    const [known, leftover] = await Promise.all([this.knownSize(slot).catch(() => undefined), this.tree.procs(cgroup)]);
+    const limits = jobLimits(known ?? this.fallback, this.options, this.tree.version);
+    if (this.jobs.has(cgroup) || leftover.length > 0) cgroup = `${cgroup}.${pid}`;
     try {
       await this.tree.create(cgroup);
       await this.writeLimits(cgroup, limits);
@@ -131,8 +131,15 @@ export class JobCgroups {
     );
   }
 
+  /** Controllers side by side, each one's files in order (the CFS period before the quota that refers to it). */
   private async writeLimits(cgroup: string, limits: JobLimits): Promise<void> {
-    for (const { controller, file, value } of limitWrites(limits, this.tree.version)) await this.tree.write(controller, cgroup, file, value);
+    const byController = new Map<string, LimitWrite[]>();
+    for (const write of limitWrites(limits, this.tree.version)) byController.set(write.controller, [...(byController.get(write.controller) ?? []), write]);
+    await Promise.all(
+      [...byController.values()].map(async (writes) => {
+        for (const { controller, file, value } of writes) await this.tree.write(controller, cgroup, file, value);
+      }),
+    );
   }
 
   /** Settles when the starter's cgroup has its dynamic slot's limits (or kept the wider ones): the job may start. */

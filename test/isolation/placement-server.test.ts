@@ -11,10 +11,19 @@ const sh = promisify(execFile);
 
 // The real image/libexec/starter-wrapper, its fixed paths pointed at a temporary directory, and /bin/echo in place
 // of condor_starter: a placed wrapper becomes "the starter" and prints its arguments; a refused one exits 1.
-async function wrapper(dir: string): Promise<string> {
-  const text = await readFile(join(repoRoot, 'image/libexec/starter-wrapper'), 'utf8');
-  const path = join(dir, '..', 'starter-wrapper');
-  await writeFile(path, text.replaceAll('/run/wn-agent/placement', dir).replace('/usr/sbin/condor_starter', '/bin/echo'), { mode: 0o755 });
+// Written once per directory: concurrent askers must not exec a file another one is rewriting.
+const wrappers = new Map<string, Promise<string>>();
+function wrapper(dir: string): Promise<string> {
+  let path = wrappers.get(dir);
+  if (!path) {
+    path = (async () => {
+      const text = await readFile(join(repoRoot, 'image/libexec/starter-wrapper'), 'utf8');
+      const file = join(dir, '..', 'starter-wrapper');
+      await writeFile(file, text.replaceAll('/run/wn-agent/placement', dir).replace('/usr/sbin/condor_starter', '/bin/echo'), { mode: 0o755 });
+      return file;
+    })();
+    wrappers.set(dir, path);
+  }
   return path;
 }
 
