@@ -33,6 +33,8 @@ export class LogForwarder {
   private readonly loop: PollLoop;
   private watcher: FSWatcher | undefined;
   private reading: Promise<void> = Promise.resolve();
+  /** One read of a file at a time, whoever asks (the loop, flush, stop): two at once would forward lines twice. */
+  private readonly fileReads = new Map<string, Promise<void>>();
   private stopped = false;
 
   constructor(
@@ -86,12 +88,17 @@ export class LogForwarder {
     }
   }
 
-  /** Reads everything written so far, now (placement asks before it looks up a slot's size in StartLog). */
-  flush(): Promise<void> {
-    return this.poll();
+  /**
+   * Reads everything written so far, now; with a file name, only that file (placement reads StartLog to its end
+   * before it looks up a slot's size, and must not wait behind a burst of StarterLog lines).
+   */
+  flush(file?: string): Promise<void> {
+    const source = file === undefined ? undefined : daemonLogFile(file);
+    if (file === undefined) return this.poll();
+    return source ? this.readOne(file, source) : Promise.resolve();
   }
 
-  /** One read at a time, whoever asks (the loop, flush, stop): two at once would forward lines twice. */
+  /** The loop's and stop's whole-directory reads, one after another. */
   private poll(): Promise<void> {
     const next = this.reading.then(() => this.readAll());
     this.reading = next.catch(() => undefined);
@@ -101,8 +108,14 @@ export class LogForwarder {
   private async readAll(): Promise<void> {
     for (const name of await this.list()) {
       const source = daemonLogFile(name);
-      if (source) await this.readFile(name, source);
+      if (source) await this.readOne(name, source);
     }
+  }
+
+  private readOne(name: string, source: DaemonLogFile): Promise<void> {
+    const next = (this.fileReads.get(name) ?? Promise.resolve()).then(() => this.readFile(name, source));
+    this.fileReads.set(name, next.catch(() => undefined));
+    return next;
   }
 
   private async readFile(name: string, source: DaemonLogFile): Promise<void> {

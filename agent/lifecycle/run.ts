@@ -172,7 +172,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     }
 
     const knownSize = async (slot: string): Promise<{ cpus: number; memoryMiB: number } | undefined> => {
-      await forwarder?.flush(); // StartLog to its end: the claim's "New dSlot" lines came before this activation
+      await forwarder?.flush('StartLog'); // StartLog to its end: the claim's "New dSlot" lines came before this activation
       return slotSizes.get(slot);
     };
     isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources, knownSize }, log, (oomKilled) => {

@@ -43,6 +43,22 @@ describe('LogForwarder', () => {
     expect(lines()).toEqual(['startd: first', 'startd: second']);
   });
 
+  it('flush(file) has read that file to its end when it settles; reads racing each other forward every line once', async () => {
+    forwarder = new LogForwarder(dir, (line) => seen.push(line), 60_000);
+    await forwarder.start();
+    for (let i = 0; i < 20; i++) {
+      await appendFile(join(dir, 'StartLog'), `claim ${i}\n`);
+      await appendFile(join(dir, 'StarterLog.slot1_1'), `starter ${i}\n`);
+      // inotify's own read may be under way as well
+      await Promise.all([forwarder.flush('StartLog'), forwarder.flush(), forwarder.flush('StartLog')]);
+      expect(lines()).toContain(`startd: claim ${i}`);
+    }
+    await forwarder.flush();
+    const all = lines();
+    expect(all.filter((l) => l.startsWith('startd: '))).toEqual(Array.from({ length: 20 }, (_, i) => `startd: claim ${i}`));
+    expect(all.filter((l) => l.startsWith('starter/'))).toEqual(Array.from({ length: 20 }, (_, i) => `starter/slot1_1: starter ${i}`));
+  });
+
   it('holds back a partial line until its newline arrives, and keeps a split UTF-8 character whole', async () => {
     forwarder = new LogForwarder(dir, (line) => seen.push(line), 10);
     await forwarder.start();
