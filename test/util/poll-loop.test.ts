@@ -25,6 +25,20 @@ describe('PollLoop', () => {
     expect(ticks).toBe(2);
   });
 
+  it('keeps ticking while triggers keep coming: a trigger does not postpone a tick already due', async () => {
+    let ticks = 0;
+    loop = new PollLoop(async () => {
+      ticks += 1;
+    }, 60_000, 30);
+    loop.start();
+    const until = Date.now() + 400;
+    while (Date.now() < until) {
+      loop.trigger(); // a busy log: an event every millisecond or so, never a 30 ms pause
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(ticks).toBeGreaterThanOrEqual(2);
+  });
+
   it('never ticks after stop()', async () => {
     let ticks = 0;
     loop = new PollLoop(async () => {
