@@ -35,11 +35,15 @@ async function jobIdIn(scratch: string): Promise<string> {
  */
 export class JobStartServer {
   private readonly fifo: FifoServer;
+  /** A request names EXECUTE/dir_<starter pid>, nothing else. */
+  private readonly scratchPattern: RegExp;
+  /** The attributes as ClassAd string literals, as Chirp sends them. */
+  private readonly ads: Record<string, string>;
 
   constructor(
     readonly dir: string,
     private readonly executeDir: string,
-    private readonly attributes: Record<string, string>,
+    attributes: Record<string, string>,
     private readonly onStart: (start: JobStart) => void,
     private readonly onProblem: (message: string, details: Record<string, unknown>) => void,
     /** Resolves when the job may start as far as others are concerned (its cgroup limits fit its slot). */
@@ -47,6 +51,8 @@ export class JobStartServer {
     private readonly chirpTimeoutMs = 5000,
   ) {
     this.fifo = new FifoServer(join(dir, 'requests'), (line) => void this.onLine(line), 0o622);
+    this.scratchPattern = new RegExp(`^${executeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/dir_(\\d+)$`);
+    this.ads = Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, classAdString(value)]));
   }
 
   async start(): Promise<void> {
@@ -63,18 +69,17 @@ export class JobStartServer {
   private async onLine(line: string): Promise<void> {
     const began = process.hrtime.bigint();
     const scratch = line.trim();
-    const pid = new RegExp(`^${this.executeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/dir_(\\d+)$`).exec(scratch)?.[1];
+    const pid = this.scratchPattern.exec(scratch)?.[1];
     if (!pid) {
       this.onProblem('job start request does not name a scratch directory', { line: line.slice(0, 200), executeDir: this.executeDir });
       return;
     }
-    const ads = Object.fromEntries(Object.entries(this.attributes).map(([name, value]) => [name, classAdString(value)]));
     const [jobId, , outcome] = await Promise.all([
       jobIdIn(scratch),
       this.ready(Number(pid)).catch(() => undefined),
       readChirpConfig(join(scratch, '.chirp.config'))
-        .then((endpoint) => setJobAttributesDelayed(endpoint, ads, this.chirpTimeoutMs))
-        .catch((error: unknown) => ({ failed: Object.keys(ads), error: (error as Error).message })),
+        .then((endpoint) => setJobAttributesDelayed(endpoint, this.ads, this.chirpTimeoutMs))
+        .catch((error: unknown) => ({ failed: Object.keys(this.ads), error: (error as Error).message })),
     ]);
     const failedAnswer = await answerFifo(join(scratch, replyFifoName), 'ok\n');
     if (failedAnswer) this.onProblem('cannot answer the job wrapper', { scratch, code: failedAnswer });

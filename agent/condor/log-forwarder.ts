@@ -32,7 +32,6 @@ export class LogForwarder {
   private readonly files = new Map<string, FileState>();
   private readonly loop: PollLoop;
   private watcher: FSWatcher | undefined;
-  private reading: Promise<void> = Promise.resolve();
   /** One read of a file at a time, whoever asks (the loop, flush, stop): two at once would forward lines twice. */
   private readonly fileReads = new Map<string, Promise<void>>();
   private stopped = false;
@@ -93,19 +92,13 @@ export class LogForwarder {
    * before it looks up a slot's size, and must not wait behind a burst of StarterLog lines).
    */
   flush(file?: string): Promise<void> {
-    const source = file === undefined ? undefined : daemonLogFile(file);
     if (file === undefined) return this.poll();
+    const source = daemonLogFile(file);
     return source ? this.readOne(file, source) : Promise.resolve();
   }
 
-  /** The loop's and stop's whole-directory reads, one after another. */
-  private poll(): Promise<void> {
-    const next = this.reading.then(() => this.readAll());
-    this.reading = next.catch(() => undefined);
-    return next;
-  }
-
-  private async readAll(): Promise<void> {
+  /** Every daemon log in the directory; safe beside any other read (reads are serialized per file). */
+  private async poll(): Promise<void> {
     for (const name of await this.list()) {
       const source = daemonLogFile(name);
       if (source) await this.readOne(name, source);

@@ -6,8 +6,8 @@ export type Subscriber = (event: AgentEvent, json: string) => void;
 /**
  * Numbers every event, keeps the last `backlog` of them in a ring buffer for replay (?since=), and hands each to the
  * subscribers synchronously. The ring holds each event as its JSON text, about half the memory of the object (a full
- * backlog of 10,000 is a few MB); replay, which is rare, parses it back. A subscriber must not block: the websocket one only queues bytes and checks its
- * client's backlog, so a slow reader never slows the agent.
+ * backlog of 10,000 is a few MB); replay, which is rare, parses it back. A subscriber must not block: the websocket
+ * one only queues bytes and checks its client's backlog, so a slow reader never slows the agent.
  */
 export class EventHub {
   private readonly ring: (string | undefined)[];
