@@ -5,6 +5,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$WN_ROOT"
 bash scripts/setup-host.sh
 bash scripts/base-image.sh
+bash scripts/check-network.sh
 [ -d node_modules ] || { say "npm ci"; npm ci --no-audit --no-fund >/dev/null; }
 say "bundling the agent (dist/wn-agent.mjs)"
 node scripts/build.mjs

@@ -2,11 +2,16 @@
 # Installs the system packages the image build, the local pool and the tests need, if any is missing:
 #   podman + runc (container runtime), buildah (podman build), debootstrap (base image), squashfuse + squashfs-tools
 #   (the CVMFS stand-in), fuse3, netavark + aardvark-dns (container networks with name resolution: containers find the
-#   central manager by name; scripts/containers.conf selects netavark). Needs root and apt-get (Debian 12).
+#   central manager by name; scripts/containers.conf selects netavark), iptables (netavark programs the network's NAT
+#   and firewall rules with it; apt-get --no-install-recommends does not bring it, and without it the first
+#   `podman network create` fails with "netavark: No such file or directory").
+# Needs root and apt-get (Debian 12). scripts/check-network.sh then proves that a container network really works.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+PATH=$PATH:/usr/sbin:/sbin
 need=()
-for pair in podman:podman runc:runc debootstrap:debootstrap squashfuse:squashfuse mksquashfs:squashfs-tools buildah:buildah fusermount3:fuse3; do
+for pair in podman:podman runc:runc debootstrap:debootstrap squashfuse:squashfuse mksquashfs:squashfs-tools \
+  buildah:buildah fusermount3:fuse3 iptables:iptables; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 # Not on PATH: podman runs them from /usr/lib/podman.
@@ -14,7 +19,7 @@ for pair in netavark:netavark aardvark-dns:aardvark-dns; do
   [ -x "/usr/lib/podman/${pair%%:*}" ] || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -eq 0 ]; then
-  say "system packages present (podman, runc, buildah, debootstrap, squashfuse, netavark, aardvark-dns)"
+  say "system packages present (podman, runc, buildah, debootstrap, squashfuse, netavark, aardvark-dns, iptables)"
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
