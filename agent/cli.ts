@@ -46,6 +46,10 @@ function unreachable(error: unknown): never {
 }
 
 async function run(raw: RawOptions): Promise<void> {
+  // argv is world-readable in /proc/<pid>/cmdline, tini's (PID 1) included, for the container's whole life.
+  if (hideBin(process.argv).some((arg) => /^--admin-?token(=|$)/i.test(arg))) {
+    fail(new AgentError('WN_ERR_CONFIG', '--admin-token: a token on the command line is readable by every process of the container in /proc/<pid>/cmdline; give it as WN_ADMIN_TOKEN or --admin-token-file (WN_ADMIN_TOKEN_FILE)'));
+  }
   let config;
   try {
     config = parseConfig(raw, { ...process.env, ...attributeEnv });
@@ -53,6 +57,9 @@ async function run(raw: RawOptions): Promise<void> {
     if (error instanceof AgentError) fail(error);
     throw error;
   }
+  // Every process the agent starts (condor_master, its daemons, starters and, with JOB_INHERITS_STARTER_ENVIRONMENT,
+  // jobs) inherits this environment: the agent's own variables, WN_ADMIN_TOKEN among them, go no further.
+  for (const key of Object.keys(process.env)) if (key.startsWith('WN_')) delete process.env[key];
   // Detected before the logger exists: every line, HTCondor's included, carries task, container and image.
   const trace = await detectTraceability(process.env, { kubernetesEnv: config.kubernetesEnv, overrides: { image: config.image, host: config.containerHost } });
   const hub = new EventHub(config.eventBacklog);

@@ -17,6 +17,8 @@ fail() {
   exit 1
 }
 out=$(podman network create "$net" 2>&1) || fail "podman network create: $out"
-out=$(podman run --rm --name "$ctr" --network "$net" "$IMAGE" getent hosts "$ctr" 2>&1) ||
-  fail "a container on network $net could not resolve its own name: $out"
-say "container network ok (created $net, a container on it resolved its name: ${out%% *}, removed both)"
+err=$(mktemp)
+out=$(podman run --rm --name "$ctr" --network "$net" "$IMAGE" getent hosts "$ctr" 2>"$err") ||
+  fail "a container on network $net could not resolve its own name: $(cat "$err")"
+rm -f "$err"
+say "container network ok (created $net, a container on it resolved its own name to ${out%% *}, removed both)"

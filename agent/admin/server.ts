@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import https from 'node:https';
 import http from 'node:http';
 import { dirname } from 'node:path';
@@ -17,7 +17,8 @@ export interface AdminServerOptions {
   /** The websocket at /v1/events; also enables token-authenticated /v1/status and /v1/drain on TCP. */
   events?: EventStream | undefined;
   token?: string | undefined;
-  tls?: { cert: string; key: string } | undefined;
+  /** PEM contents (read at start, before the key's file is hidden from jobs). */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
 }
 
 function send(res: http.ServerResponse, code: number, body: unknown, type = 'application/json'): void {
@@ -42,7 +43,7 @@ export class AdminServer {
     if (listen) {
       const tls = this.options.tls;
       const server = tls
-        ? https.createServer({ cert: await readFile(tls.cert), key: await readFile(tls.key) })
+        ? https.createServer({ cert: tls.cert, key: tls.key })
         : http.createServer();
       server.on('upgrade', (req, socket, head: Buffer) => {
         if (this.options.events) this.options.events.handleUpgrade(req, socket, head);
@@ -89,7 +90,7 @@ export class AdminServer {
     try {
       if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { status: 'alive', state: status.state });
       if (req.method === 'GET' && url.pathname === '/readyz') {
-        const ready = readiness(status);
+        const ready = await readiness(status);
         return send(res, ready.ready ? 200 : 503, { ready: ready.ready, state: status.state, reasons: ready.reasons });
       }
       if (req.method === 'GET' && url.pathname === '/metrics') return send(res, 200, await metrics.metrics(), metrics.contentType);

@@ -20,11 +20,18 @@ export interface AgentStatus {
   slots(): Promise<SlotState[]>;
   /** Memory in use by a job's cgroup. */
   jobMemoryBytes(cgroup: string): Promise<number | undefined>;
+  /**
+   * Whether the agent can place a job now: the same file operations placement makes (the jobs cgroup read), under a
+   * deadline. It fails when libuv's threads are all stuck, which nothing else the agent reports would show.
+   */
+  placementCheck?(): Promise<string | undefined>;
 }
 
-/** Ready = worth sending work to: advertised, not draining, every required CVMFS repository healthy. */
-export function readiness(status: AgentStatus): { ready: boolean; reasons: string[] } {
+/** Ready = worth sending work to: advertised, not draining, jobs can be placed, every required CVMFS repository healthy. */
+export async function readiness(status: AgentStatus): Promise<{ ready: boolean; reasons: string[] }> {
   const reasons: string[] = [];
+  const placement = await status.placementCheck?.();
+  if (placement) reasons.push(placement);
   if (status.state !== 'running') reasons.push(`state is ${status.state}`);
   if (!status.advertised) reasons.push('the startd is not advertised in the collector');
   for (const repo of status.cvmfs()) if (repo.required && !repo.healthy) reasons.push(`required CVMFS repository ${repo.repo} is unhealthy`);

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import net from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { readScratchFile } from './scratch.ts';
 
 /** What the starter writes into the job's scratch directory for its Chirp server: "<host> <port> <cookie>". */
 export interface ChirpEndpoint {
@@ -8,11 +9,24 @@ export interface ChirpEndpoint {
   cookie: string;
 }
 
-export function parseChirpConfig(text: string): ChirpEndpoint {
+/**
+ * The file is in the job's scratch directory, so the job can rewrite it: the message never echoes its text, and the
+ * address must be one of this container's own (the starter's Chirp server listens here), so that a job cannot send
+ * the agent to talk to any other host.
+ */
+export function parseChirpConfig(text: string, localAddresses: ReadonlySet<string> = ownAddresses()): ChirpEndpoint {
   const [host, port, cookie] = text.trim().split(/\s+/);
-  if (!host || !port || !/^\d+$/.test(port) || !cookie) throw new Error(`not a chirp config: ${JSON.stringify(text.slice(0, 80))}`);
+  if (!host || !port || !/^\d{1,5}$/.test(port) || Number(port) > 65535 || !cookie || cookie.length > 1024) throw new Error('not a chirp config');
+  if (!localAddresses.has(host) && !/^127\./.test(host)) throw new Error('chirp address is not one of this container\'s');
   return { host, port: Number(port), cookie };
 }
+
+function ownAddresses(): Set<string> {
+  return new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+}
+
+/** Chirp answers one short line per command; a peer that sends more is not a starter. */
+const maxChirpReplyBytes = 64 * 1024;
 
 /** A Chirp word: whitespace and backslashes escaped with a backslash (vsprintf_chirp in HTCondor's chirp_client). */
 export function chirpWord(word: string): string {
@@ -43,6 +57,7 @@ export async function setJobAttributesDelayed(
     socket.on('connect', () => socket.write(request));
     socket.on('data', (chunk: string) => {
       buffer += chunk;
+      if (buffer.length > maxChirpReplyBytes) socket.destroy(new Error('the chirp server answered more than a starter would'));
       let nl: number;
       while ((nl = buffer.indexOf('\n')) >= 0) {
         lines.push(buffer.slice(0, nl).trim());
@@ -64,6 +79,7 @@ export async function setJobAttributesDelayed(
   return failed.length === 0 ? { failed } : { failed, error: `chirp answered ${failed.map((n) => `${n}: ${results[names.indexOf(n) + 1] ?? 'nothing'}`).join(', ')}` };
 }
 
-export async function readChirpConfig(path: string): Promise<ChirpEndpoint> {
-  return parseChirpConfig(await readFile(path, 'utf8'));
+/** The starter's `.chirp.config` in a job's scratch directory, read as untrusted input. */
+export async function readChirpConfig(scratch: string): Promise<ChirpEndpoint> {
+  return parseChirpConfig(await readScratchFile(scratch, '.chirp.config', 4096));
 }

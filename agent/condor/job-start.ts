@@ -1,8 +1,12 @@
 import { mkdir, chmod, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { classAdString } from './classad.ts';
 import { readChirpConfig, setJobAttributesDelayed } from './chirp.ts';
+import { jobIdIn } from './scratch.ts';
 import { answerFifo, FifoServer } from '../util/fifo-server.ts';
+import { Limiter } from '../util/limiter.ts';
+import { Tally } from '../util/tally.ts';
 
 /** One job about to start, as the job wrapper (image/libexec/job-wrapper) announced it. */
 export interface JobStart {
@@ -19,19 +23,56 @@ export interface JobStart {
 
 export const replyFifoName = '.wn-agent-reply';
 
-async function jobIdIn(scratch: string): Promise<string> {
-  const text = await readFile(join(scratch, '.job.ad'), 'utf8').catch(() => '');
-  const cluster = /^ClusterId = (\d+)$/m.exec(text)?.[1];
-  const proc = /^ProcId = (\d+)$/m.exec(text)?.[1];
-  return cluster && proc ? `${cluster}.${proc}` : '';
+/** Why a request from the job-start FIFO was not served; counted and reported once per interval, never echoed. */
+export type DroppedRequest =
+  | 'overlong' // longer than a request can be
+  | 'malformed' // does not name EXECUTE/dir_<pid>
+  | 'not-a-starter' // no starter of this worker has that PID
+  | 'duplicate' // that starter's request is already served or being served
+  | 'no-reply-fifo' // the scratch directory holds no reply FIFO: not from the job wrapper
+  | 'busy'; // too many requests in flight
+
+export interface JobStartOptions {
+  /** The directory of the `requests` FIFO (every job user may write to it). */
+  dir: string;
+  /** HTCondor's EXECUTE. */
+  executeDir: string;
+  /** The traceability attributes, recorded in every job's ad. */
+  attributes: Record<string, string>;
+  onStart: (start: JobStart) => void;
+  /** Dropped requests by reason, at most once per `reportIntervalMs` (the first one at once). */
+  onDropped: (counts: Partial<Record<DroppedRequest, number>>) => void;
+  onProblem: (message: string, details: Record<string, unknown>) => void;
+  /**
+   * Whether a condor_starter of this worker has this PID. Answered synchronously where the agent knows its starters
+   * (it placed them): then a flood of forged requests costs no file operation at all.
+   */
+  isStarter: (pid: number) => boolean | Promise<boolean>;
+  /** Resolves when the job may start as far as others are concerned (its cgroup limits fit its slot). */
+  ready?: (starterPid: number) => Promise<void>;
+  chirpTimeoutMs?: number;
+  /** Requests served at once; more wait in a short queue, beyond it they are dropped. */
+  maxInFlight?: number;
+  reportIntervalMs?: number;
+}
+
+/** A starter's request: 'checking' until its reply FIFO is seen, then 'served' for the starter's life. */
+interface Served {
+  phase: 'checking' | 'served';
+  /** A duplicate came while checking: check once more if the reply FIFO was not there yet. */
+  again: boolean;
 }
 
 /**
  * Records the traceability attributes in every job's ad before the job runs. The job wrapper writes its scratch
- * directory into `requests` (writable by every job user) and waits on `<scratch>/.wn-agent-reply`; the agent reads
- * the starter's chirp address from the scratch directory, sets every attribute over one Chirp connection and answers.
- * One round trip instead of a condor_chirp process per attribute; the job never waits more than the chirp timeout,
- * and runs whatever the outcome (a failure is logged, never fatal to the job).
+ * directory into `requests` and waits on `<scratch>/.wn-agent-reply`; the agent reads the starter's chirp address
+ * from the scratch directory, sets every attribute over one Chirp connection and answers. The job never waits more
+ * than the chirp timeout, and runs whatever the outcome (a failure is logged, never fatal to the job).
+ *
+ * Every job can write to `requests`, so every line is untrusted: it is served only when it names the scratch
+ * directory of a starter this worker runs, that holds the wrapper's reply FIFO, and only once per starter. What the
+ * agent does for a starter is the same whoever asked, so a job that names another job's directory can neither answer
+ * that job early (the answer waits for that job's own readiness), nor count a job start twice, nor hold it up.
  */
 export class JobStartServer {
   private readonly fifo: FifoServer;
@@ -39,20 +80,27 @@ export class JobStartServer {
   private readonly scratchPattern: RegExp;
   /** The attributes as ClassAd string literals, as Chirp sends them. */
   private readonly ads: Record<string, string>;
+  private readonly served = new Map<number, Served>();
+  private readonly limiter: Limiter;
+  private readonly dropped: Tally;
+  private pruning = false;
 
-  constructor(
-    readonly dir: string,
-    private readonly executeDir: string,
-    attributes: Record<string, string>,
-    private readonly onStart: (start: JobStart) => void,
-    private readonly onProblem: (message: string, details: Record<string, unknown>) => void,
-    /** Resolves when the job may start as far as others are concerned (its cgroup limits fit its slot). */
-    private readonly ready: (starterPid: number) => Promise<void> = async () => {},
-    private readonly chirpTimeoutMs = 5000,
-  ) {
-    this.fifo = new FifoServer(join(dir, 'requests'), (line) => void this.onLine(line), 0o622);
-    this.scratchPattern = new RegExp(`^${executeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/dir_(\\d+)$`);
+  constructor(private readonly options: JobStartOptions) {
+    const { dir, executeDir, attributes } = options;
+    this.fifo = new FifoServer(join(dir, 'requests'), (line) => this.onLine(line), 0o622, () => this.drop('overlong'));
+    this.scratchPattern = new RegExp(`^${executeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/dir_([1-9]\\d{0,9})$`);
     this.ads = Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, classAdString(value)]));
+    this.limiter = new Limiter(options.maxInFlight ?? 16, options.maxInFlight ?? 16);
+    this.dropped = new Tally(options.reportIntervalMs ?? 60_000, options.onDropped);
+  }
+
+  get dir(): string {
+    return this.options.dir;
+  }
+
+  /** Dropped requests since start, by reason. */
+  get droppedTotal(): Record<string, number> {
+    return this.dropped.total;
   }
 
   async start(): Promise<void> {
@@ -64,26 +112,92 @@ export class JobStartServer {
 
   async stop(): Promise<void> {
     await this.fifo.stop();
+    this.dropped.stop();
   }
 
-  private async onLine(line: string): Promise<void> {
-    const began = process.hrtime.bigint();
-    const scratch = line.trim();
-    const pid = this.scratchPattern.exec(scratch)?.[1];
-    if (!pid) {
-      this.onProblem('job start request does not name a scratch directory', { line: line.slice(0, 200), executeDir: this.executeDir });
-      return;
+  /** The starter is gone: its PID may come back as another starter's. */
+  forget(starterPid: number): void {
+    this.served.delete(starterPid);
+  }
+
+  /** Starters that are gone, where nobody said so with forget() (no isolation): their PIDs may come back. */
+  private async prune(): Promise<void> {
+    if (this.pruning) return;
+    this.pruning = true;
+    try {
+      for (const [pid, entry] of [...this.served]) if (entry.phase === 'served' && !(await this.options.isStarter(pid))) this.served.delete(pid);
+    } finally {
+      this.pruning = false;
     }
+  }
+
+  private drop(reason: DroppedRequest): void {
+    this.dropped.count(reason);
+  }
+
+  private onLine(line: string): void {
+    // The wrapper writes "\n<scratch>\n": the leading newline ends whatever partial line a job left in the FIFO, so
+    // that a job cannot glue its bytes to the next job's request. Empty lines are therefore routine.
+    if (line === '') return;
+    const pid = Number(this.scratchPattern.exec(line)?.[1] ?? 0);
+    if (!pid) return this.drop('malformed');
+    const known = this.served.get(pid);
+    if (known) {
+      if (known.phase === 'checking') known.again = true;
+      return this.drop('duplicate');
+    }
+    const starter = this.options.isStarter(pid);
+    if (starter === false) return this.drop('not-a-starter');
+    const entry: Served = { phase: 'checking', again: false };
+    this.served.set(pid, entry);
+    if (this.served.size > 256) void this.prune();
+    const began = process.hrtime.bigint();
+    const work = this.limiter.tryRun(async () => {
+      if (!(await starter)) {
+        this.served.delete(pid);
+        return this.drop('not-a-starter');
+      }
+      await this.serve(pid, line, entry, began);
+    });
+    if (!work) {
+      this.served.delete(pid);
+      return this.drop('busy');
+    }
+    work.catch((error: unknown) => {
+      this.served.delete(pid);
+      this.options.onProblem('job start request failed', { starterPid: pid, error: (error as Error).message });
+    });
+  }
+
+  private async serve(pid: number, scratch: string, entry: Served, began: bigint): Promise<void> {
+    // The wrapper makes its reply FIFO before it sends the request: without one, the request is not the wrapper's.
+    for (;;) {
+      entry.again = false;
+      const reply = await lstat(join(scratch, replyFifoName)).catch(() => undefined);
+      if (reply?.isFIFO()) break;
+      if (!entry.again) {
+        this.served.delete(pid);
+        return this.drop('no-reply-fifo');
+      }
+    }
+    entry.phase = 'served';
+    const chirpTimeoutMs = this.options.chirpTimeoutMs ?? 5000;
     const [jobId, , outcome] = await Promise.all([
       jobIdIn(scratch),
-      this.ready(Number(pid)).catch(() => undefined),
-      readChirpConfig(join(scratch, '.chirp.config'))
-        .then((endpoint) => setJobAttributesDelayed(endpoint, this.ads, this.chirpTimeoutMs))
+      (this.options.ready?.(pid) ?? Promise.resolve()).catch(() => undefined),
+      readChirpConfig(scratch)
+        .then((endpoint) => setJobAttributesDelayed(endpoint, this.ads, chirpTimeoutMs))
         .catch((error: unknown) => ({ failed: Object.keys(this.ads), error: (error as Error).message })),
     ]);
     const failedAnswer = await answerFifo(join(scratch, replyFifoName), 'ok\n');
-    if (failedAnswer) this.onProblem('cannot answer the job wrapper', { scratch, code: failedAnswer });
+    if (failedAnswer) this.options.onProblem('cannot answer the job wrapper', { starterPid: pid, code: failedAnswer });
     const recordMs = Math.round(Number(process.hrtime.bigint() - began) / 1e5) / 10;
-    this.onStart({ jobId, starterPid: Number(pid), failed: outcome.failed, ...(outcome.error ? { error: outcome.error } : {}), recordMs });
+    this.options.onStart({ jobId: jobId ?? '', starterPid: pid, failed: outcome.failed, ...(outcome.error ? { error: outcome.error } : {}), recordMs });
   }
+}
+
+/** Whether a PID is a running condor_starter, from /proc (used where the agent does not place starters itself). */
+export async function isCondorStarter(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat.startsWith(`${pid} (condor_starter) `);
 }

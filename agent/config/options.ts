@@ -62,8 +62,10 @@ export interface AgentConfig {
   /** Events kept for replay (?since=). */
   eventBacklog: number;
   adminMaxClients: number;
-  /** Serve the admin port with TLS from these PEM files. */
-  adminTls: { cert: string; key: string } | undefined;
+  /** Where the token was read from (--admin-token-file): hidden from jobs at start like the credentials. */
+  adminTokenFile: string | undefined;
+  /** Serve the admin port with TLS. The PEM files' contents, read at start; the file names for messages and for hiding the key from jobs. */
+  adminTls: { certFile: string; keyFile: string; cert: Buffer; key: Buffer } | undefined;
 }
 
 export const cvmfsModes = ['mount', 'bind', 'auto'] as const;

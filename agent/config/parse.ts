@@ -70,19 +70,20 @@ function adminToken(raw: RawOptions): string | undefined {
   return token;
 }
 
-function tls(raw: RawOptions): { cert: string; key: string } | undefined {
-  const cert = nonEmpty(raw.adminTlsCert);
-  const key = nonEmpty(raw.adminTlsKey);
-  if (!cert && !key) return undefined;
-  if (!cert || !key) throw configError(`${optionName('admin-tls-cert')} and ${optionName('admin-tls-key')}: give both or neither`);
-  for (const [flag, file] of [['admin-tls-cert', cert], ['admin-tls-key', key]] as const) {
+/** Read here, at start: the key's file is hidden from jobs before HTCondor starts, so it cannot be read later. */
+function tls(raw: RawOptions): AgentConfig['adminTls'] {
+  const certFile = nonEmpty(raw.adminTlsCert);
+  const keyFile = nonEmpty(raw.adminTlsKey);
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw configError(`${optionName('admin-tls-cert')} and ${optionName('admin-tls-key')}: give both or neither`);
+  const read = (flag: string, file: string): Buffer => {
     try {
-      readFileSync(path(flag, file));
+      return readFileSync(path(flag, file));
     } catch (error) {
       throw configError(`${optionName(flag)}: cannot read ${file}: ${(error as Error).message}`);
     }
-  }
-  return { cert, key };
+  };
+  return { certFile, keyFile, cert: read('admin-tls-cert', certFile), key: read('admin-tls-key', keyFile) };
 }
 
 function optionalDuration(flag: string, value: string | undefined): number | undefined {
@@ -220,6 +221,10 @@ function positiveInteger(flag: string, value: string | undefined): number | unde
 
 function path(flag: string, value: string): string {
   if (!value.startsWith('/')) throw configError(`${optionName(flag)}: expected an absolute path, got ${received(value)}`);
+  // Paths go into HTCondor's configuration and the CVMFS client's shell-sourced default.local, unquoted there.
+  if (/[\s"'`$\\#;\u0000-\u001f\u007f]/.test(value)) {
+    throw configError(`${optionName(flag)}: expected a path without spaces, quotes, '$', '#', ';', backslashes or control characters, got ${received(value)}`);
+  }
   return value;
 }
 
@@ -292,6 +297,7 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     masterRestarts: wholeNumber('master-restarts', raw.masterRestarts ?? defaults.masterRestarts),
     adminListen: listenAddress(raw.adminListen ?? defaults.adminListen),
     adminToken: adminToken(raw),
+    adminTokenFile: nonEmpty(raw.adminTokenFile),
     eventBacklog: positiveInteger('event-backlog', raw.eventBacklog ?? defaults.eventBacklog) ?? 1,
     adminMaxClients: positiveInteger('admin-max-clients', raw.adminMaxClients ?? defaults.adminMaxClients) ?? 1,
     adminTls: tls(raw),

@@ -5,6 +5,7 @@ import type { CgroupTree } from '../cgroup/tree.ts';
 import { jobsParent } from '../cgroup/delegate.ts';
 import { readJobUsage } from '../cgroup/usage.ts';
 import { PollLoop } from '../util/poll-loop.ts';
+import { jobIdIn } from '../condor/scratch.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PlacementAnswer, PlacementRequest } from './placement-server.ts';
 
@@ -30,14 +31,9 @@ export interface JobCgroupOptions extends JobLimitOptions {
   pollMs: number;
 }
 
-const nsLink = (pid: number | 'self', ns: 'pid' | 'mnt'): Promise<string | undefined> => readlink(`/proc/${pid}/ns/${ns}`).catch(() => undefined);
+const jobIdOf = (executeDir: string, starterPid: number): Promise<string | undefined> => jobIdIn(join(executeDir, `dir_${starterPid}`));
 
-async function jobIdOf(executeDir: string, starterPid: number): Promise<string | undefined> {
-  const text = await readFile(join(executeDir, `dir_${starterPid}`, '.job.ad'), 'utf8').catch(() => undefined);
-  const cluster = text && /^ClusterId = (\d+)$/m.exec(text)?.[1];
-  const proc = text && /^ProcId = (\d+)$/m.exec(text)?.[1];
-  return cluster && proc ? `${cluster}.${proc}` : undefined;
-}
+const nsLink = (pid: number | 'self', ns: 'pid' | 'mnt'): Promise<string | undefined> => readlink(`/proc/${pid}/ns/${ns}`).catch(() => undefined);
 
 /**
  * One cgroup per running job under jobs/, limits from the job's slot, proof that the job is inside it and in its own
@@ -55,7 +51,7 @@ export class JobCgroups {
     private readonly fallback: { cpus: number; memoryMiB: number },
     private readonly options: JobCgroupOptions,
     private readonly log: Logger,
-    private readonly onFinished: (oomKilled: boolean) => void = () => {},
+    private readonly onFinished: (oomKilled: boolean, starterPid: number) => void = () => {},
     /** The dynamic slot's size if the agent already knows it (from StartLog): no question to the startd. */
     private readonly knownSize: (slot: string) => Promise<{ cpus: number; memoryMiB: number } | undefined> = async () => undefined,
   ) {
@@ -142,6 +138,28 @@ export class JobCgroups {
     );
   }
 
+  /**
+   * The reason placement would fail now, or undefined: the jobs cgroup must be readable within `timeoutMs` (a
+   * placement is a few such file operations; if they cannot finish, starters are refused).
+   */
+  async probe(timeoutMs = 2000): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`placement cannot work: reading the jobs cgroup took over ${timeoutMs} ms`), timeoutMs);
+    });
+    const read = this.tree.procs(jobsParent).then(
+      () => undefined,
+      (error: unknown) => `placement cannot work: ${(error as Error).message}`,
+    );
+    return Promise.race([read, late]).finally(() => clearTimeout(timer));
+  }
+
+  /** Whether the agent placed this starter and its job has not finished. */
+  hasStarter(pid: number): boolean {
+    for (const job of this.jobs.values()) if (job.starterPid === pid) return true;
+    return false;
+  }
+
   /** Settles when the starter's cgroup has its dynamic slot's limits (or kept the wider ones): the job may start. */
   async sized(starterPid: number): Promise<void> {
     for (const job of this.jobs.values()) if (job.starterPid === starterPid) await job.sized;
@@ -215,7 +233,7 @@ export class JobCgroups {
     }
     if (!removed) return;
     this.jobs.delete(job.cgroup);
-    this.onFinished(usage.oomKills > 0);
+    this.onFinished(usage.oomKills > 0, job.starterPid);
     this.log.info(
       {
         event: 'job-finished',

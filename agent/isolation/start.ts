@@ -31,7 +31,7 @@ export async function startIsolation(
     knownSize?: (slot: string) => Promise<{ cpus: number; memoryMiB: number } | undefined>;
   },
   log: Logger,
-  onFinished: (oomKilled: boolean) => void = () => {},
+  onFinished: (oomKilled: boolean, starterPid: number) => void = () => {},
 ): Promise<RunningIsolation | undefined> {
   if (!plan.cgroups || !plan.tree) return undefined;
   const { config, layout, machineName, slot } = input;

@@ -6,7 +6,7 @@ import { readContainerLimits } from '../cgroup/limits.ts';
 import { hostFacts } from '../condor/host-facts.ts';
 import { hasGpuDevices } from '../condor/gpus.ts';
 import { SlotSizes } from '../condor/slot-sizes.ts';
-import { JobStartServer } from '../condor/job-start.ts';
+import { isCondorStarter, JobStartServer } from '../condor/job-start.ts';
 import { decideResources, type SlotResources } from '../condor/resources.ts';
 import { machineName } from '../metadata/machine-name.ts';
 import { jobAttributes, machineAttributes, type Traceability } from '../metadata/traceability.ts';
@@ -15,6 +15,8 @@ import { planIsolation } from '../isolation/plan.ts';
 import { CvmfsManager } from '../cvmfs/manager.ts';
 import { startIsolation, type RunningIsolation } from '../isolation/start.ts';
 import { installCredentials } from '../condor/credentials.ts';
+import { hideSecretSources, type SecretSource } from '../condor/hide-secrets.ts';
+import { optionName } from '../config/parse.ts';
 import { ownSlotAds, type SlotAd } from '../condor/collector.ts';
 import { condorLayout } from '../condor/layout.ts';
 import { LogForwarder } from '../condor/log-forwarder.ts';
@@ -79,6 +81,17 @@ async function slotResources(config: AgentConfig, trace: Traceability): Promise<
   });
 }
 
+/** Every secret the operator mounted: read by now, and never needed again from where it was mounted. */
+function secretSources(config: AgentConfig): SecretSource[] {
+  const sources: SecretSource[] = [
+    { path: config.poolPasswordFile, option: optionName('pool-password-file'), kind: 'file' },
+    { path: config.tokenDir, option: optionName('token-dir'), kind: 'dir' },
+  ];
+  if (config.adminTokenFile) sources.push({ path: config.adminTokenFile, option: optionName('admin-token-file'), kind: 'file' });
+  if (config.adminTls) sources.push({ path: config.adminTls.keyFile, option: optionName('admin-tls-key'), kind: 'file' });
+  return sources;
+}
+
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 /**
@@ -111,6 +124,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     jobs: () => isolation?.jobs.running ?? [],
     idleRemainingMs: () => idle?.remaining(Date.now()),
     slots: () => startdSlots(layout.configFile, layout.log).catch(() => []),
+    placementCheck: async () => isolation?.jobs.probe(),
     jobMemoryBytes: async (cgroup) => {
       const tree = isolation?.tree;
       const text = await tree?.read('memory', cgroup, tree.version === 1 ? 'memory.usage_in_bytes' : 'memory.current');
@@ -141,7 +155,15 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     // Everything before condor_master starts is on the cold-start path: independent steps run side by side.
     await prepareCondorDirs(layout);
     const [credentials, plan, resources] = await Promise.all([installCredentials(config, layout), planIsolation(config.jobIsolation), slotResources(config, trace)]);
-    log.info({ event: 'credentials-installed', poolPassword: credentials.poolPassword, tokens: credentials.tokens }, 'pool credentials installed');
+    // Before condor_master starts: every daemon, starter and job inherits this mount namespace without the originals.
+    const hidden = await hideSecretSources(secretSources(config), {
+      emptyFile: join(agentPaths.runtimeDir, 'empty'),
+      keep: [config.siteConfigDir, config.stateDir, config.cvmfs.mountRoot, config.cvmfs.cacheBase],
+    });
+    log.info(
+      { event: 'credentials-installed', poolPassword: credentials.poolPassword, tokens: credentials.tokens, hiddenFromJobs: hidden },
+      'pool credentials installed; the mounted originals are hidden from jobs',
+    );
     if (plan.problems.length > 0) log.warn({ event: 'isolation-degraded', mode: config.jobIsolation, cgroups: plan.cgroups, namespaces: plan.namespaces, problems: plan.problems }, 'job isolation is incomplete');
     log.info({ event: 'resources-decided', ...resources }, `slot: ${resources.cpus} CPUs, ${resources.memoryMiB} MiB`);
 
@@ -150,11 +172,11 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     const jobAttrs = jobAttributes(trace);
     const jobWrapper = (await exists(agentPaths.jobWrapper)) ? agentPaths.jobWrapper : undefined;
     if (jobWrapper) {
-      jobStarts = new JobStartServer(
-        join(agentPaths.runtimeDir, 'jobs'),
-        layout.execute,
-        jobAttrs,
-        (start) => {
+      jobStarts = new JobStartServer({
+        dir: join(agentPaths.runtimeDir, 'jobs'),
+        executeDir: layout.execute,
+        attributes: jobAttrs,
+        onStart: (start) => {
           status.counters.jobsStarted += 1;
           idle?.observe(true, Date.now());
           void isolation?.jobs.checkStarter(start.starterPid);
@@ -163,10 +185,14 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
           if (start.failed.length === 0) log.info({ event: 'job-attributes-recorded', ...where, recordMs: start.recordMs }, `job ${start.jobId}: traceability attributes recorded`);
           else log.warn({ event: 'job-attributes-failed', ...where, failed: start.failed, error: start.error }, `job ${start.jobId} runs without ${start.failed.join(', ')}`);
         },
-        (message, details) => log.warn({ event: 'job-start-problem', ...details }, message),
+        // Counts only, never the lines: jobs write them, and a flood must not fill the log or the event backlog.
+        onDropped: (counts) => log.warn({ event: 'job-requests-dropped', counts }, 'job start requests dropped (not from a job wrapper of this worker)'),
+        onProblem: (message, details) => log.warn({ event: 'job-start-problem', ...details }, message),
+        // With isolation the agent placed every starter itself: a synchronous answer, no file read per forged line.
+        isStarter: (pid) => (isolation ? isolation.jobs.hasStarter(pid) : isCondorStarter(pid)),
         // The job itself does not start before its cgroup fits its dynamic slot (placement answered the starter first).
-        async (starterPid) => isolation?.jobs.sized(starterPid),
-      );
+        ready: async (starterPid) => isolation?.jobs.sized(starterPid),
+      });
     } else {
       log.warn({ event: 'job-attributes-disabled', wrapper: agentPaths.jobWrapper }, 'job wrapper not installed: job ads will not carry the container attributes');
     }
@@ -175,7 +201,8 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       await forwarder?.flush('StartLog'); // StartLog to its end: the claim's "New dSlot" lines came before this activation
       return slotSizes.get(slot);
     };
-    isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources, knownSize }, log, (oomKilled) => {
+    isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources, knownSize }, log, (oomKilled, starterPid) => {
+      jobStarts?.forget(starterPid);
       status.counters.jobsFinished += 1;
       if (oomKilled) status.counters.oomKills += 1;
     });

@@ -1,21 +1,20 @@
 import { execFile } from 'node:child_process';
 import { constants, openSync } from 'node:fs';
-import { close, open, write } from 'node:fs';
-import { lstat, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import net from 'node:net';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { BoundedLines } from './bounded-lines.ts';
 import { delay } from './wait.ts';
 
-const openAsync = promisify(open);
-const writeAsync = promisify(write);
-const closeAsync = promisify(close);
+/** A request is one short line (a path and a few words); anything longer is not from the agent's helpers. */
+export const maxRequestBytes = 4096;
 
 /**
  * The agent's end of a request/reply handshake with a shell helper in image/libexec: shells speak FIFOs, not sockets.
  * The helper makes its own reply FIFO, writes one line naming it into `requestsPath` (one write under PIPE_BUF is
  * atomic, so concurrent helpers do not interleave) and reads one line back. The agent holds `requestsPath` open
- * read-write, so it never sees end-of-file and a helper's open never blocks while the agent lives.
+ * read-write, so it never sees end-of-file and a helper's open never blocks while the agent lives. Lines are cut at
+ * `maxRequestBytes` as they arrive: a longer one is dropped and reported by its length, never buffered.
  */
 export class FifoServer {
   private socket: net.Socket | undefined;
@@ -25,6 +24,7 @@ export class FifoServer {
     private readonly onLine: (line: string) => void,
     /** Who may write requests: 0o600 for root's helpers, 0o622 when job users ask. */
     private readonly mode: number,
+    private readonly onOverlong: (bytes: number) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -33,7 +33,8 @@ export class FifoServer {
     await promisify(execFile)('mkfifo', ['-m', this.mode.toString(8), this.requestsPath]);
     const fd = openSync(this.requestsPath, constants.O_RDWR | constants.O_NONBLOCK);
     this.socket = new net.Socket({ fd, readable: true, writable: false });
-    createInterface({ input: this.socket }).on('line', this.onLine);
+    const lines = new BoundedLines(maxRequestBytes, this.onLine, this.onOverlong);
+    this.socket.on('data', (chunk: Buffer) => lines.push(chunk));
   }
 
   async stop(): Promise<void> {
@@ -46,22 +47,22 @@ export class FifoServer {
 
 /**
  * Writes one answer into a helper's reply FIFO, then removes the FIFO (the helper holds it open and reads on, and
- * saves an `rm` process on its start path). Opened without blocking (ENXIO until the helper's reader is there),
- * for at most `waitMs`. The path must be a FIFO and not a symbolic link: when job users name it, root must not be
- * led into writing a file of the job's choosing. Returns an error code, or undefined when the answer was written.
+ * saves an `rm` process on its start path). Opened without blocking and without following a link (ENXIO until the
+ * helper's reader is there), for at most `waitMs`; what was opened must be a FIFO (fstat on the handle, not a check
+ * of the name before): when job users name the path, root must not be led into writing a file of the job's choosing.
+ * Returns an error code, or undefined when the answer was written.
  */
 export async function answerFifo(path: string, text: string, waitMs = 2000): Promise<string | undefined> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      const stat = await lstat(path);
-      if (!stat.isFIFO()) return 'ENOTFIFO';
-      const fd = await openAsync(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+      const handle = await open(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY);
       try {
+        if (!(await handle.stat()).isFIFO()) return 'ENOTFIFO';
         await rm(path, { force: true }); // before the answer: when the helper wakes up, the path is already gone
-        await writeAsync(fd, text);
+        await handle.write(text);
       } finally {
-        await closeAsync(fd);
+        await handle.close().catch(() => undefined);
       }
       return undefined;
     } catch (error) {

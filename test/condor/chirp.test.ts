@@ -37,9 +37,17 @@ async function standIn(answer: (line: string) => string | undefined): Promise<{ 
 
 describe('chirp', () => {
   it('reads the starter\'s config line and refuses anything else', () => {
-    expect(parseChirpConfig('10.88.0.5 42113 abc123def\n')).toEqual({ host: '10.88.0.5', port: 42113, cookie: 'abc123def' });
-    expect(() => parseChirpConfig('')).toThrow(/not a chirp config/);
-    expect(() => parseChirpConfig('host notaport cookie')).toThrow(/not a chirp config/);
+    const own = new Set(['10.88.0.5']);
+    expect(parseChirpConfig('10.88.0.5 42113 abc123def\n', own)).toEqual({ host: '10.88.0.5', port: 42113, cookie: 'abc123def' });
+    expect(parseChirpConfig('127.0.0.1 9 c', own)).toEqual({ host: '127.0.0.1', port: 9, cookie: 'c' });
+    expect(() => parseChirpConfig('', own)).toThrow(/not a chirp config/);
+    expect(() => parseChirpConfig('host notaport cookie', own)).toThrow(/not a chirp config/);
+    expect(() => parseChirpConfig('10.88.0.5 99999 cookie', own)).toThrow(/not a chirp config/);
+  });
+
+  it('refuses an address that is not this container\'s (a job rewrote the file) and never echoes the file', () => {
+    expect(() => parseChirpConfig('10.1.2.3 22 secret-looking-text', new Set(['10.88.0.5']))).toThrow(/not one of this container's/);
+    expect(() => parseChirpConfig('root:x:0:0:root:/root:/bin/bash')).toThrow(/^not a chirp config$/);
   });
 
   it('escapes whitespace and backslashes as HTCondor\'s chirp client does', () => {

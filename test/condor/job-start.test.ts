@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JobStartServer, type JobStart } from '../../agent/condor/job-start.ts';
+import { JobStartServer, type JobStart, type JobStartOptions } from '../../agent/condor/job-start.ts';
 import { repoRoot } from '../support/exec.ts';
 import { waitFor } from '../../agent/util/wait.ts';
 
@@ -40,14 +40,39 @@ async function chirpStandIn(): Promise<{ port: number; received: string[] }> {
   return { port: (chirp?.address() as net.AddressInfo).port, received };
 }
 
-async function setup(): Promise<{ root: string; execute: string; wrapper: string; starts: JobStart[]; problems: string[] }> {
+interface Setup {
+  root: string;
+  execute: string;
+  wrapper: string;
+  starts: JobStart[];
+  problems: string[];
+  dropped: Record<string, number>[];
+}
+
+/** The server as the agent builds it; every PID in `starters` is a starter of this worker (the tests' fake PIDs). */
+function serve(t: Setup, attributes: Record<string, string>, starters: number[], extra: Partial<JobStartOptions> = {}): JobStartServer {
+  server = new JobStartServer({
+    dir: join(t.root, 'run/jobs'),
+    executeDir: t.execute,
+    attributes,
+    onStart: (s) => t.starts.push(s),
+    onDropped: (counts) => t.dropped.push(counts),
+    onProblem: (m) => t.problems.push(m),
+    isStarter: (pid) => starters.includes(pid),
+    reportIntervalMs: 100,
+    ...extra,
+  });
+  return server;
+}
+
+async function setup(): Promise<Setup> {
   const root = await mkdtemp(join(tmpdir(), 'wn-jobstart-'));
   const execute = join(root, 'execute');
   await mkdir(execute);
   const wrapper = join(root, 'job-wrapper');
   const text = await readFile(join(repoRoot, 'image/libexec/job-wrapper'), 'utf8');
   await writeFile(wrapper, text.replaceAll('/run/wn-agent/jobs', join(root, 'run/jobs')), { mode: 0o755 });
-  return { root, execute, wrapper, starts: [], problems: [] };
+  return { root, execute, wrapper, starts: [], problems: [], dropped: [] };
 }
 
 async function scratchDir(execute: string, starterPid: number, chirpPort?: number): Promise<string> {
@@ -62,8 +87,8 @@ describe('JobStartServer with the real job wrapper', () => {
   it('records every attribute over one chirp connection before the job runs, then the wrapper becomes the job', async () => {
     const t = await setup();
     const { port, received } = await chirpStandIn();
-    server = new JobStartServer(join(t.root, 'run/jobs'), t.execute, { ChirpContainerId: 'abc def', ChirpImage: 'img:1' }, (s) => t.starts.push(s), (m) => t.problems.push(m));
-    await server.start();
+    serve(t, { ChirpContainerId: 'abc def', ChirpImage: 'img:1' }, [4242]);
+    await server?.start();
     const scratch = await scratchDir(t.execute, 4242, port);
     // The job checks that its attributes were recorded before it ran: the stand-in saw them by then.
     const { stdout } = await run(t.wrapper, ['/bin/sh', '-c', 'echo "job ran as $$"'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: scratch } });
@@ -77,8 +102,8 @@ describe('JobStartServer with the real job wrapper', () => {
 
   it('runs the job when chirp is unavailable, and reports every attribute as failed', async () => {
     const t = await setup();
-    server = new JobStartServer(join(t.root, 'run/jobs'), t.execute, { ChirpTaskId: 't-1' }, (s) => t.starts.push(s), (m) => t.problems.push(m));
-    await server.start();
+    serve(t, { ChirpTaskId: 't-1' }, [4343]);
+    await server?.start();
     const scratch = await scratchDir(t.execute, 4343); // no .chirp.config: ENABLE_CHIRP off, or an old starter
     const { stdout } = await run(t.wrapper, ['/bin/echo', 'still ran'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: scratch } });
     expect(stdout.trim()).toBe('still ran');
@@ -96,16 +121,98 @@ describe('JobStartServer with the real job wrapper', () => {
 
   it('ignores requests outside the execute directory and never writes through a symbolic link', async () => {
     const t = await setup();
-    server = new JobStartServer(join(t.root, 'run/jobs'), t.execute, { ChirpTaskId: 't-1' }, (s) => t.starts.push(s), (m) => t.problems.push(m));
-    await server.start();
-    await writeFile(join(server.dir, 'requests'), '/etc\n');
+    serve(t, { ChirpTaskId: 't-1' }, [4545]);
+    await server?.start();
+    await writeFile(join(t.root, 'run/jobs/requests'), '/etc\n');
     const scratch = await scratchDir(t.execute, 4545);
     const victim = join(t.root, 'victim');
     await writeFile(victim, 'untouched\n');
     await symlink(victim, join(scratch, '.wn-agent-reply'));
-    await writeFile(join(server.dir, 'requests'), `${scratch}\n`);
-    await waitFor(async () => (t.problems.length === 2 ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'two problems' });
-    expect(t.problems).toEqual(['job start request does not name a scratch directory', 'cannot answer the job wrapper']);
+    await writeFile(join(t.root, 'run/jobs/requests'), `${scratch}\n`);
+    await waitFor(async () => (t.dropped.length === 2 ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'two drops' });
+    // "/etc" is malformed; the symbolic link is not the wrapper's reply FIFO, so nothing is done for that directory.
+    expect(t.dropped).toEqual([{ malformed: 1 }, { 'no-reply-fifo': 1 }]);
+    expect(t.starts).toEqual([]);
     expect(await readFile(victim, 'utf8')).toBe('untouched\n');
+  });
+});
+
+describe('JobStartServer against hostile jobs (real FIFOs, links and floods in a scratch directory)', () => {
+  const mkfifo = (path: string): Promise<unknown> => run('mkfifo', ['-m', '600', path]);
+
+  it('a job ad that is a FIFO and a chirp config linked to a root-only file neither wedge the agent nor leak the file', async () => {
+    const t = await setup();
+    const { port } = await chirpStandIn();
+    serve(t, { ChirpTaskId: 't-1' }, [5001, 5002]);
+    await server?.start();
+    const secret = join(t.root, 'POOL');
+    await writeFile(secret, 'the-pool-password\n', { mode: 0o600 });
+    const hostile = join(t.execute, 'dir_5001');
+    await mkdir(hostile);
+    await mkfifo(join(hostile, '.job.ad')); // a blocking read would hold a libuv thread for good
+    await symlink(secret, join(hostile, '.chirp.config'));
+    // The hostile job runs the real wrapper: it waits for an answer, which comes although nothing could be read.
+    const { stdout } = await run(t.wrapper, ['/bin/echo', 'hostile ran'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: hostile } });
+    expect(stdout.trim()).toBe('hostile ran');
+    await waitFor(async () => (t.starts.length === 1 ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'hostile start' });
+    expect(t.starts[0]).toMatchObject({ jobId: '', starterPid: 5001, failed: ['ChirpTaskId'] });
+    expect(t.starts[0]?.error).toMatch(/ELOOP/);
+    expect(JSON.stringify(t.starts)).not.toContain('pool-password');
+    // The next, ordinary job is served in full.
+    const next = await scratchDir(t.execute, 5002, port);
+    await run(t.wrapper, ['/bin/true'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: next } });
+    await waitFor(async () => (t.starts.length === 2 ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'next start' });
+    expect(t.starts[1]).toMatchObject({ jobId: '42.7', starterPid: 5002, failed: [] });
+  });
+
+  it('a huge line and a partial line are dropped without being kept, and the next request is served', async () => {
+    const t = await setup();
+    const { port } = await chirpStandIn();
+    serve(t, { ChirpTaskId: 't-1' }, [5101]);
+    await server?.start();
+    const requests = join(t.root, 'run/jobs/requests');
+    // 64 MiB in one line (the FIFO is read as it streams: the agent keeps at most 4 KiB of it), then a partial line.
+    await run('sh', ['-c', `head -c 67108864 /dev/zero | tr '\\0' a > ${requests}; printf '\\npartial-no-newline' > ${requests}`], { maxBuffer: 1024 });
+    const heap = process.memoryUsage().heapUsed;
+    const scratch = await scratchDir(t.execute, 5101, port);
+    const { stdout } = await run(t.wrapper, ['/bin/echo', 'served'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: scratch } });
+    expect(stdout.trim()).toBe('served');
+    await waitFor(async () => (t.starts.length === 1 ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'start after the flood' });
+    expect(t.starts[0]).toMatchObject({ starterPid: 5101, failed: [] });
+    expect(process.memoryUsage().heapUsed - heap).toBeLessThan(32 * 1048576);
+    await waitFor(async () => (t.dropped.some((d) => d.overlong) ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'overlong reported' });
+    expect(server?.droppedTotal).toMatchObject({ overlong: 1, malformed: 1 }); // the partial line, ended by the wrapper's newline
+  });
+
+  it('forged requests for other directories count no job start, and a flood of them is reported as counts a few times', async () => {
+    const t = await setup();
+    const { port } = await chirpStandIn();
+    serve(t, { ChirpTaskId: 't-1' }, [5201]);
+    await server?.start();
+    const requests = join(t.root, 'run/jobs/requests');
+    const victim = join(t.execute, 'dir_5201');
+    await mkdir(victim);
+    const forged = [
+      ...Array.from({ length: 20_000 }, (_, i) => `${t.execute}/dir_${i + 1}`), // not starters of this worker
+      ...Array.from({ length: 2000 }, () => victim), // a real starter, before its wrapper made a reply FIFO
+      ...Array.from({ length: 20_000 }, (_, i) => `garbage ${i} \u001b[31m`),
+    ];
+    await writeFile(requests, `${forged.join('\n')}\n`);
+    await waitFor(async () => (Object.values(server?.droppedTotal ?? {}).reduce((a, b) => a + b, 0) >= 42_000 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      what: 'every forged line dropped',
+    });
+    expect(t.starts).toEqual([]);
+    expect(t.dropped.length).toBeLessThan(5); // one report at once, then counts per interval
+    // The victim's own wrapper is then served normally, once.
+    await writeFile(join(victim, '.job.ad'), 'ClusterId = 9\nProcId = 0\n');
+    await writeFile(join(victim, '.chirp.config'), `127.0.0.1 ${port} c\n`);
+    await run(t.wrapper, ['/bin/true'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: victim } });
+    await writeFile(requests, `${victim}\n${victim}\n`); // replays after the answer
+    await waitFor(async () => (t.starts.length === 1 ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'victim start' });
+    await waitFor(async () => ((server?.droppedTotal.duplicate ?? 0) >= 2 ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'replays dropped' });
+    expect(t.starts).toHaveLength(1);
+    expect(t.starts[0]).toMatchObject({ jobId: '9.0', starterPid: 5201, failed: [] });
   });
 });

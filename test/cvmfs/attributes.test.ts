@@ -32,7 +32,7 @@ describe('CVMFS options', () => {
       probeTimeoutMs: 10_000,
     });
     expect(renderDefaultLocal(cvmfs)).toBe(
-      "# Written by wn-agent at start from its --cvmfs-* options; edits are lost.\nCVMFS_REPOSITORIES=atlas.cern.ch,cms.cern.ch,lhcb.cern.ch\nCVMFS_HTTP_PROXY='http://squid:3128;DIRECT'\nCVMFS_CACHE_BASE=/var/lib/cvmfs\nCVMFS_QUOTA_LIMIT=4000\nCVMFS_MOUNT_DIR=/cvmfs\n",
+      "# Written by wn-agent at start from its --cvmfs-* options; edits are lost.\nCVMFS_REPOSITORIES='atlas.cern.ch,cms.cern.ch,lhcb.cern.ch'\nCVMFS_HTTP_PROXY='http://squid:3128;DIRECT'\nCVMFS_CACHE_BASE='/var/lib/cvmfs'\nCVMFS_QUOTA_LIMIT='4000'\nCVMFS_MOUNT_DIR='/cvmfs'\n",
     );
   });
 
@@ -46,6 +46,9 @@ describe('CVMFS options', () => {
     [{ cvmfsQuota: 'big' }, '--cvmfs-quota (WN_CVMFS_QUOTA)'],
     [{ cvmfsHttpProxy: 'http://a b' }, '--cvmfs-http-proxy (WN_CVMFS_HTTP_PROXY)'],
     [{ cvmfsMountRoot: 'cvmfs' }, '--cvmfs-mount-root (WN_CVMFS_MOUNT_ROOT)'],
+    // default.local is sourced by the CVMFS client's shell scripts: a line break would add a setting of its own.
+    [{ cvmfsCacheBase: '/var/lib/cvmfs\nCVMFS_SERVER_URL=http://evil/' }, '--cvmfs-cache-base (WN_CVMFS_CACHE_BASE)'],
+    [{ cvmfsMountRoot: '/cvmfs $(reboot)' }, '--cvmfs-mount-root (WN_CVMFS_MOUNT_ROOT)'],
   ])('%j is refused, naming %s', (raw, name) => {
     expect(() => parseConfig({ condorHost: 'cm', ...raw })).toThrow(name);
   });

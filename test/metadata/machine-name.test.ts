@@ -34,4 +34,11 @@ describe('machineName', () => {
     expect(name).toMatch(/^[a-z0-9-]{1,63}$/);
     expect(name.endsWith('-befb8adf3575')).toBe(true);
   });
+
+  it('never lets a host name carry configuration syntax into NETWORK_HOSTNAME (every label cleaned)', () => {
+    const name = machineName('wn.evil domain\nSTART = True #$(x)', { containerId: id, fallbackId: 'x' });
+    expect(name).toMatch(/^[a-z0-9.-]+$/);
+    expect(name.startsWith('wn-befb8adf3575.')).toBe(true);
+    expect(machineName(`${id.slice(0, 12)}.bad$label`, { containerId: id, fallbackId: 'x' })).toBe(`${id.slice(0, 12)}.bad-label`);
+  });
 });

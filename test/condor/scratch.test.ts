@@ -1,0 +1,36 @@
+import { chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { jobIdIn } from '../../agent/condor/scratch.ts';
+
+// EXECUTE belongs to HTCondor's account (uid 4100 here), the scratch to the job's user (uid 4200). The starter writes
+// .job.ad as either, or as root; a file of any other user is another job's, planted by a hard or bind trick.
+const condorUid = 4100;
+const jobUid = 4200;
+
+async function scratchWithJobAd(owner: number): Promise<string> {
+  const execute = await mkdtemp(join(tmpdir(), 'wn-scratch-'));
+  const scratch = join(execute, 'dir_42');
+  await mkdir(scratch);
+  await writeFile(join(scratch, '.job.ad'), 'ClusterId = 17\nProcId = 3\nOwner = "u"\n');
+  await chown(execute, condorUid, condorUid);
+  await chown(scratch, jobUid, jobUid);
+  await chown(join(scratch, '.job.ad'), owner, owner);
+  return scratch;
+}
+
+describe('jobIdIn', () => {
+  it("reads the job ID from a .job.ad written as HTCondor's account, the job's user or root", async () => {
+    for (const owner of [condorUid, jobUid, 0]) expect(await jobIdIn(await scratchWithJobAd(owner))).toBe('17.3');
+  });
+
+  it("refuses a .job.ad of another user, and a link in the job ad's place", async () => {
+    expect(await jobIdIn(await scratchWithJobAd(4300))).toBeUndefined();
+    const scratch = await scratchWithJobAd(jobUid);
+    const other = await scratchWithJobAd(condorUid);
+    await rm(join(scratch, '.job.ad'));
+    await symlink(join(other, '.job.ad'), join(scratch, '.job.ad'));
+    expect(await jobIdIn(scratch)).toBeUndefined();
+  });
+});
