@@ -196,8 +196,16 @@ export class JobStartServer {
   }
 }
 
-/** Whether a PID is a running condor_starter, from /proc (used where the agent does not place starters itself). */
-export async function isCondorStarter(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat.startsWith(`${pid} (condor_starter) `);
+/**
+ * Whether a PID is a running condor_starter whose parent is a condor_startd, from /proc (used where the agent does
+ * not place starters itself). A job can name a program condor_starter; it cannot make it the startd's child.
+ */
+export async function isCondorStarter(pid: number, proc = '/proc'): Promise<boolean> {
+  const stat = await readFile(`${proc}/${pid}/stat`, 'utf8').catch(() => '');
+  const prefix = `${pid} (condor_starter) `;
+  if (!stat.startsWith(prefix)) return false;
+  const ppid = Number(stat.slice(prefix.length).split(' ')[1]);
+  if (!Number.isInteger(ppid) || ppid <= 1) return false;
+  const parent = await readFile(`${proc}/${ppid}/stat`, 'utf8').catch(() => '');
+  return parent.startsWith(`${ppid} (condor_startd) `);
 }

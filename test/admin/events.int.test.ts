@@ -55,6 +55,15 @@ describe('the event stream of a running worker', () => {
     client.ws.close();
   });
 
+  it('the token reaches none of the processes HTCondor runs (their environment in /proc)', async () => {
+    const environs = await worker.exec(['sh', '-c', 'for p in $(pgrep condor_); do echo "== $p $(cat /proc/$p/comm)"; tr "\\0" "\\n" < /proc/$p/environ; done']);
+    expect(environs).toMatch(/== \d+ condor_master\n/);
+    expect(environs).toMatch(/== \d+ condor_startd\n/);
+    expect(environs).toContain('PATH=');
+    expect(environs).not.toContain(token);
+    expect(environs).not.toContain('WN_');
+  });
+
   it('refuses a wrong token', async () => {
     const client = connect('', 'not-the-token-not-the-token');
     await expect(client.opened).rejects.toThrow(/401/);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JobStartServer, type JobStart, type JobStartOptions } from '../../agent/condor/job-start.ts';
+import { isCondorStarter, JobStartServer, type JobStart, type JobStartOptions } from '../../agent/condor/job-start.ts';
 import { repoRoot } from '../support/exec.ts';
 import { waitFor } from '../../agent/util/wait.ts';
 
@@ -214,5 +214,23 @@ describe('JobStartServer against hostile jobs (real FIFOs, links and floods in a
     await waitFor(async () => ((server?.droppedTotal.duplicate ?? 0) >= 2 ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'replays dropped' });
     expect(t.starts).toHaveLength(1);
     expect(t.starts[0]).toMatchObject({ jobId: '9.0', starterPid: 5201, failed: [] });
+  });
+});
+
+describe('isCondorStarter (a /proc tree written here)', () => {
+  it("accepts a condor_starter whose parent is a condor_startd, not a job's program named condor_starter", async () => {
+    const proc = await mkdtemp(join(tmpdir(), 'wn-proc-'));
+    const stat = async (pid: number, comm: string, ppid: number): Promise<void> => {
+      await mkdir(join(proc, String(pid)));
+      await writeFile(join(proc, String(pid), 'stat'), `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560\n`);
+    };
+    await stat(20, 'condor_startd', 10);
+    await stat(47, 'condor_starter', 20); // the startd's child
+    await stat(60, 'sh', 47); // the job
+    await stat(61, 'condor_starter', 60); // a job's copy of /bin/sleep named condor_starter
+    expect(await isCondorStarter(47, proc)).toBe(true);
+    expect(await isCondorStarter(61, proc)).toBe(false);
+    expect(await isCondorStarter(60, proc)).toBe(false);
+    expect(await isCondorStarter(99, proc)).toBe(false);
   });
 });
