@@ -20,7 +20,7 @@ async function pidsIn(dir: string): Promise<number[]> {
 /**
  * Splits the container's cgroup into a leaf for the agent, tini and HTCondor's daemons, and a `jobs` subtree that
  * holds one cgroup per running job. On v2 the processes must leave the container's cgroup before it may enable
- * controllers for children ("no internal processes", EBUSY otherwise: FIELD-NOTES); on v1 the move keeps the two
+ * controllers for children ("no internal processes": the write to cgroup.subtree_control fails with EBUSY); on v1 the move keeps the two
  * layouts alike. `jobsMemoryBytes` caps all jobs together, so they cannot take the agent's and HTCondor's memory.
  */
 export async function delegate(tree: CgroupTree, jobsMemoryBytes: number | undefined): Promise<Delegation> {

@@ -24,7 +24,7 @@ export interface CgroupLayout {
 /**
  * Maps a cgroup path from /proc/self/cgroup to a directory through the mount's root (mountinfo field 4). Without a
  * cgroup namespace the container sees its host path (e.g. /wntest/wn1) while the mounted cgroupfs is rooted at that
- * very cgroup, so concatenating mount point and path would name a directory that does not exist (FIELD-NOTES).
+ * very cgroup, so concatenating mount point and path would name a directory that does not exist.
  */
 export function cgroupDir(mount: Mount, path: string): string {
   const relative = posix.relative(mount.root, path);

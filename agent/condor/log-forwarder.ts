@@ -23,7 +23,7 @@ const maxReadPerPoll = 1 << 20;
 
 /**
  * Follows every daemon log in HTCondor's LOG directory and hands each complete line on. HTCondor sends its daemons'
- * stdout and stderr to /dev/null, so these files are the only place their words appear (FIELD-NOTES).
+ * stdout and stderr to /dev/null (condor_master -f included), so these files are the only place their words appear.
  * inotify on the directory says when to look (a daemon wrote a line: read it within ~20 ms); a slow poll behind it
  * catches what inotify can miss (a watch that failed, a rotation). A file whose inode changed or that shrank is read
  * again from its start; a file whose size did not change is not even opened.

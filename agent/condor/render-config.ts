@@ -92,8 +92,9 @@ export function renderCondorConfig(input: RenderInput): string {
       ? ['', '# Has the agent record task, container and image in each job ad (Chirp), then execs the job.', `USER_JOB_WRAPPER = ${jobWrapper}`]
       : []),
     '',
-    '# Job isolation. HTCondor\'s own cgroup support is off (it fails inside containers here, FIELD-NOTES): the agent',
-    '# puts each starter and its job into their own cgroup through the STARTER wrapper.',
+    '# Job isolation. HTCondor\'s own cgroup support is off (on v1 it wants a joint cpu,cpuacct hierarchy, on v2 a',
+    '# delegated subtree, and 23.9 has a PID-namespace bug there, HTCONDOR-2590): the agent puts each starter and',
+    '# its job into their own cgroup through the STARTER wrapper.',
     'BASE_CGROUP =',
     ...(starterWrapper ? [`STARTER = ${starterWrapper}`] : []),
     `USE_PID_NAMESPACES = ${namespaces ? 'True' : 'False'}`,

@@ -53,7 +53,7 @@ export async function startdSlots(configFile: string, logDir: string): Promise<S
 
 /**
  * Work on this worker: a dynamic slot exists for every claim, idle or busy, so "any dynamic slot" covers
- * claimed-but-idle too; the partitionable slot itself stays Unclaimed/Idle while dynamic slots run (FIELD-NOTES).
+ * claimed-but-idle too; the partitionable slot itself stays Unclaimed/Idle while dynamic slots run (HTCondor 23.9).
  * A static slot counts when it is claimed, matched or preempting.
  */
 export function busySlots(slots: readonly SlotState[]): SlotState[] {

@@ -124,7 +124,7 @@ export const condorPaths = {
   releaseDir: '/usr',
   sbin: '/usr/sbin',
   bin: '/usr/bin',
-  // Debian puts helpers in /usr/libexec/condor; with our own CONDOR_CONFIG, LIBEXEC must be set (FIELD-NOTES).
+  // Debian puts helpers in /usr/libexec/condor; with our own CONDOR_CONFIG, HTCondor's default LIBEXEC is wrong there.
   libexec: '/usr/libexec/condor',
 } as const;
 

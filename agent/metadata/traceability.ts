@@ -107,8 +107,9 @@ export function machineAttributes(t: Traceability): Record<string, string> {
 }
 
 /**
- * Job ad attributes recorded from the execute side with condor_chirp. The names must start with "Chirp": both the
- * starter and the shadow refuse other names for delayed updates (CHIRP_DELAYED_UPDATE_PREFIX, FIELD-NOTES).
+ * Job ad attributes recorded from the execute side over Chirp (the agent speaks it to the job's starter, agent/condor/chirp.ts).
+ * The names must start with "Chirp": both the starter and the shadow refuse other names for delayed updates
+ * (CHIRP_DELAYED_UPDATE_PREFIX).
  */
 export function jobAttributes(t: Traceability): Record<string, string> {
   const out: Record<string, string> = { ChirpContainerScheduler: t.scheduler };

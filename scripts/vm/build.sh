@@ -3,7 +3,8 @@
 # ext4 root disk image made with debootstrap plus podman (crun and runc), netavark and friends (packages.txt).
 # Output in $WN_VM_DIR (default /var/lib/wn-agent-vm): vmlinuz, initrd.img, root.img, stamp.
 # Cached: nothing is rebuilt while the stamp holds the same hash of the inputs; WN_VM_REBUILD=1 forces a build.
-# Usage: scripts/vm/build.sh     (as root; needs the Debian mirror)
+# Usage: scripts/vm/build.sh     (as root; needs the Debian mirror; installs on the host what is missing of
+#        qemu-system-x86 qemu-utils cpio e2fsprogs debootstrap busybox-static kmod)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,6 +18,7 @@ say() { printf '\033[1m[wn-vm build]\033[0m %s\n' "$*" >&2; }
 # Host tools, only the missing ones.
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v qemu-img >/dev/null || need+=(qemu-utils)
 command -v cpio >/dev/null || need+=(cpio)
 command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
 command -v debootstrap >/dev/null || need+=(debootstrap)
@@ -26,7 +28,7 @@ command -v depmod >/dev/null || need+=(kmod)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing on the host: ${need[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1
 fi
 
 inputs_hash=$(cat "$here/build.sh" "$here/packages.txt" "$here/containers.conf" "$here/initramfs-init.sh" \
@@ -131,4 +133,4 @@ mv "$work/initrd.img" "$vm_dir/initrd.img"
 mv "$work/root.img" "$vm_dir/root.img"
 echo "$kver" >"$vm_dir/kernel-version"
 echo "$inputs_hash" >"$vm_dir/stamp"
-say "built in $((SECONDS - started)) s: $(du -sh --apparent-size "$vm_dir" | cut -f1) in $vm_dir (kernel $kver)"
+say "built in $((SECONDS - started)) s in $vm_dir (kernel $kver, root disk $(du -h --apparent-size "$vm_dir/root.img" | cut -f1))"

@@ -47,7 +47,12 @@ jq --arg k "$(uname -r)" --arg c "$(cat /sys/fs/cgroup/cgroup.controllers)" --ar
 jq 'del(.phases)' "$out.tmp"
 [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || { echo "!!! /sys/fs/cgroup is not cgroup2"; failed=1; }
 
-phase load podman load -q -i "$tar"
+# run.sh normally preloads the image into the VM's storage disk (WN_VM_IMAGES); load it here only when missing.
+if podman image exists "$image"; then
+  phase image-preloaded podman image inspect --format '{{.Id}}' "$image"
+else
+  phase load podman load -q -i "$tar"
+fi
 phase network-create podman network create wn-smoke-net
 
 for rt in crun runc; do

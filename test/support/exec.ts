@@ -15,12 +15,16 @@ export interface Result {
 }
 
 /** Runs a command to completion; never throws on a non-zero exit (tests assert on the code). */
-export function run(file: string, args: readonly string[], { timeoutMs = 120_000, input }: { timeoutMs?: number; input?: string } = {}): Promise<Result> {
+export function run(
+  file: string,
+  args: readonly string[],
+  { timeoutMs = 120_000, input, env }: { timeoutMs?: number; input?: string; env?: Record<string, string> } = {},
+): Promise<Result> {
   return new Promise((resolve) => {
     const child = execFile(
       file,
       args,
-      { env: { ...process.env, CONTAINERS_CONF: containersConf }, timeout: timeoutMs, maxBuffer: 64 << 20 },
+      { env: { ...process.env, CONTAINERS_CONF: containersConf, ...env }, timeout: timeoutMs, maxBuffer: 64 << 20 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -31,7 +35,7 @@ export function run(file: string, args: readonly string[], { timeoutMs = 120_000
 }
 
 /** Like run(), but a non-zero exit is an error carrying stderr. */
-export async function check(file: string, args: readonly string[], options?: { timeoutMs?: number; input?: string }): Promise<string> {
+export async function check(file: string, args: readonly string[], options?: { timeoutMs?: number; input?: string; env?: Record<string, string> }): Promise<string> {
   const result = await run(file, args, options);
   if (result.code !== 0) throw new Error(`${file} ${args.join(' ')} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
   return result.stdout;
