@@ -20,6 +20,7 @@ import { EventHub } from './events/hub.ts';
 import { logTap } from './events/log-tap.ts';
 import { agentPaths } from './config/options.ts';
 import { parseDuration } from './config/units.ts';
+import { fleetController, fleetOptions, fleetStatusScreen, parseFleetConfig } from './fleet/command.ts';
 
 function fail(error: AgentError): never {
   // Config errors happen before the logger exists; one JSON line on stderr and one for people.
@@ -187,6 +188,38 @@ await yargs(hideBin(process.argv))
       const { status, body } = await localRequest(agentPaths.adminSocket, 'GET', '/v1/status').catch(unreachable);
       process.stdout.write(argv.json || status !== 200 ? `${JSON.stringify(body, null, 2)}\n` : statusScreen(body as Record<string, unknown>));
       process.exit(status === 200 ? 0 : 1);
+    },
+  )
+  .command(
+    'fleet <action>',
+    'run (or show) a fleet of workers on a container engine, scaled to the pool\'s idle jobs and upgraded by draining',
+    (y) => fleetOptions(y.positional('action', { choices: ['run', 'status'] as const, describe: 'run: the controller; status: one look, then exit' })),
+    async (argv) => {
+      let config;
+      try {
+        config = parseFleetConfig(argv as Record<string, unknown>, process.env);
+      } catch (error) {
+        if (error instanceof AgentError) fail(error);
+        throw error;
+      }
+      const { logger, flush } = createLogger('info', { component: 'fleet', fleet: config.name });
+      const controller = fleetController(config, logger);
+      if (argv.action === 'status') {
+        const snapshot = await controller.observe().catch((error: unknown) => fail(error instanceof AgentError ? error : new AgentError('WN_ERR_FLEET_BACKEND', (error as Error).message)));
+        process.stdout.write(fleetStatusScreen(snapshot));
+        process.exit(0);
+      }
+      const stop = (signal: string): void => {
+        // The controller stops; the workers go on (they drain only when asked, or when idle).
+        logger.info({ event: 'fleet-stopping', signal }, 'fleet controller stopping; workers keep running');
+        controller.stop();
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      logger.info({ event: 'fleet-starting', min: config.min, max: config.max, maxSurge: config.maxSurge, maxUnavailable: config.maxUnavailable, engine: config.engineSocket }, 'fleet controller starting');
+      await controller.run();
+      flush();
+      process.exit(0);
     },
   )
   .fail((message, error) => {

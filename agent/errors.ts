@@ -10,6 +10,7 @@ export const ExitCode = {
   cvmfs: 4,
   drainDeadline: 5,
   isolation: 6,
+  fleet: 7,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -30,6 +31,8 @@ const codes = {
   WN_ERR_CVMFS: ExitCode.cvmfs,
   /** --job-isolation required, but cgroups cannot be delegated or CAP_SYS_ADMIN is missing. */
   WN_ERR_ISOLATION: ExitCode.isolation,
+  /** `wn-agent fleet`: the container engine cannot be reached or refused a call. */
+  WN_ERR_FLEET_BACKEND: ExitCode.fleet,
   /** A bug: something the agent did not expect. */
   WN_ERR_INTERNAL: ExitCode.internal,
 } as const satisfies Record<string, ExitCode>;

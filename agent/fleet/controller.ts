@@ -1,0 +1,126 @@
+import type { Logger } from 'pino';
+import { delay } from '../util/wait.ts';
+import { specHash, type FleetBackend, type WorkerSpec } from './backend.ts';
+import { observed, type AgentStatusBody } from './observe.ts';
+import { plan, type FleetLimits, type FleetPlan, type ObservedWorker } from './plan.ts';
+
+export interface FleetOptions {
+  backend: FleetBackend;
+  /** Read at every cycle: a changed spec (file) is a rolling upgrade. */
+  spec: () => Promise<WorkerSpec>;
+  limits: FleetLimits;
+  /** Idle jobs a worker could run. */
+  demand: (spec: WorkerSpec) => Promise<number>;
+  /** The admin token every worker is started with, and the fleet reads and drains them with. */
+  adminToken: string;
+  intervalMs: number;
+  log: Logger;
+  /** How the controller speaks to a worker's agent (default: HTTP to <address>:9680 with the token). */
+  agent?: AgentCall | undefined;
+}
+
+export type AgentCall = (address: string, method: 'GET' | 'POST', path: string) => Promise<{ status: number; body: unknown } | undefined>;
+
+export interface FleetSnapshot {
+  workers: (ObservedWorker & { name: string })[];
+  idleJobs: number;
+  specHash: string;
+  plan: FleetPlan;
+}
+
+/**
+ * The fleet controller: observe (the engine's containers, each agent's /v1/status, the pool's idle jobs), plan,
+ * act (start workers, ask workers to drain, forget exited ones), again. It keeps nothing between cycles that it
+ * could not read back: a controller killed and started again picks up an upgrade or a scale-down where it was.
+ */
+export class FleetController {
+  private stopped = false;
+  readonly counters = { started: 0, drained: 0, forgotten: 0, cycles: 0, errors: 0 };
+  last: FleetSnapshot | undefined;
+
+  constructor(private readonly options: FleetOptions) {}
+
+  async observe(): Promise<FleetSnapshot> {
+    const spec = await this.options.spec();
+    const hash = specHash(spec);
+    const listed = await this.options.backend.list();
+    const workers = await Promise.all(
+      listed.map(async (w) => ({ ...observed(w, w.running && w.address ? await this.agentStatus(w.address) : undefined), name: w.name })),
+    );
+    const idle = await this.options.demand(spec);
+    return { workers, idleJobs: idle, specHash: hash, plan: plan(workers, idle, hash, this.options.limits) };
+  }
+
+  /** One cycle: observe and act on the plan. */
+  async cycle(): Promise<FleetSnapshot> {
+    const { log, backend } = this.options;
+    const snapshot = await this.observe();
+    const spec = await this.options.spec();
+    for (const gone of snapshot.workers.filter((w) => w.phase === 'gone')) {
+      await backend.forget(gone.id);
+      this.counters.forgotten += 1;
+      log.info({ event: 'fleet-worker-gone', worker: gone.name }, `worker ${gone.name} exited and was removed`);
+    }
+    for (let i = 0; i < snapshot.plan.start; i++) {
+      const id = await backend.start(spec, snapshot.specHash, this.options.adminToken);
+      this.counters.started += 1;
+      log.info({ event: 'fleet-worker-started', id, specHash: snapshot.specHash, reason: snapshot.plan.reason }, `worker started: ${snapshot.plan.reason}`);
+    }
+    for (const id of snapshot.plan.drain) {
+      const worker = (await backend.list()).find((w) => w.id === id);
+      const answer = worker?.address ? await this.request(worker.address, 'POST', '/v1/drain') : undefined;
+      this.counters.drained += 1;
+      log.info({ event: 'fleet-worker-draining', worker: worker?.name ?? id, answer: answer?.status, reason: snapshot.plan.reason }, `worker ${worker?.name ?? id} asked to drain: ${snapshot.plan.reason}`);
+    }
+    this.counters.cycles += 1;
+    const changed = JSON.stringify(summary(snapshot)) !== JSON.stringify(this.last && summary(this.last));
+    if (changed) log.info({ event: 'fleet-observed', ...summary(snapshot) }, `fleet: ${snapshot.workers.length} workers, ${snapshot.idleJobs} idle jobs, target ${snapshot.plan.target}`);
+    this.last = snapshot;
+    return snapshot;
+  }
+
+  async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.cycle();
+      } catch (error) {
+        // An engine or pool that does not answer this time: nothing is started or drained blind; try again.
+        this.counters.errors += 1;
+        this.options.log.warn({ event: 'fleet-cycle-failed', error: (error as Error).message }, 'fleet cycle failed; retrying');
+      }
+      if (!this.stopped) await delay(this.options.intervalMs);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async agentStatus(address: string): Promise<AgentStatusBody | undefined> {
+    const answer = await this.request(address, 'GET', '/v1/status');
+    return answer?.status === 200 ? (answer.body as AgentStatusBody) : undefined;
+  }
+
+  private request(address: string, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown } | undefined> {
+    return (this.options.agent ?? httpAgentCall(this.options.adminToken))(address, method, path);
+  }
+}
+
+/** GET/POST to a worker's agent on its admin port, with the token; undefined when it does not answer in 5 s. */
+export function httpAgentCall(token: string): AgentCall {
+  return async (address, method, path) => {
+    try {
+      const res = await fetch(`http://${address}:9680${path}`, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+      return { status: res.status, body: await res.json().catch(() => undefined) };
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+function summary(s: FleetSnapshot): Record<string, unknown> {
+  const byPhase: Record<string, number> = {};
+  for (const w of s.workers) byPhase[w.phase] = (byPhase[w.phase] ?? 0) + 1;
+  const outdated = s.workers.filter((w) => w.specHash !== s.specHash && w.phase !== 'gone').length;
+  return { workers: byPhase, idleJobs: s.idleJobs, target: s.plan.target, outdated };
+}
