@@ -29,7 +29,8 @@ function send(res: http.ServerResponse, code: number, body: unknown, type = 'app
 
 /**
  * The agent's HTTP side. On TCP (--admin-listen): GET /healthz, /readyz, /metrics, for probes and scrapers,
- * unauthenticated and read-only. On the local socket (root only): the same plus GET /v1/status and POST /v1/drain,
+ * unauthenticated and read-only; with an admin token also GET /v1/status, POST /v1/drain and the /v1/events
+ * websocket, each for that bearer token only. On the local socket (root only): the same, /v1/* without a token,
  * which `wn-agent status` and `wn-agent drain` use inside the container.
  */
 export class AdminServer {
