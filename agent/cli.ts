@@ -3,7 +3,7 @@
  * The command line: maps argv and WN_* variables onto one typed configuration and calls the library.
  * Every option also reads WN_<OPTION> (yargs .env('WN')); validation lives in config/parse.ts.
  */
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { defaults } from './config/options.ts';
 import { attributeEnvPrefix, parseConfig, type RawOptions } from './config/parse.ts';
@@ -13,14 +13,16 @@ import { createLogger } from './log/logger.ts';
 import { detectTraceability, logFields } from './metadata/traceability.ts';
 import { agentVersion } from './version.ts';
 import { readFileSync } from 'node:fs';
-import { localRequest } from './admin/client.ts';
+import { localRequest, remoteRequest } from './admin/client.ts';
 import { tail } from './admin/tail.ts';
 import { statusScreen } from './admin/status-screen.ts';
 import { EventHub } from './events/hub.ts';
 import { logTap } from './events/log-tap.ts';
 import { agentPaths } from './config/options.ts';
 import { parseDuration } from './config/units.ts';
+import { nearest } from './util/nearest.ts';
 import { fleetController, fleetOptions, fleetStatusScreen, parseFleetConfig } from './fleet/command.ts';
+import { createFleetMetrics, serveFleetMetrics } from './fleet/metrics.ts';
 
 function fail(error: AgentError): never {
   // Config errors happen before the logger exists; one JSON line on stderr and one for people.
@@ -33,18 +35,51 @@ function fail(error: AgentError): never {
 const attributeEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith(attributeEnvPrefix)));
 for (const key of Object.keys(attributeEnv)) delete process.env[key];
 
-/** yargs names an unknown WN_FOO variable as "foo"; say which variable it was. */
-function unknownArgumentMessage(message: string): string {
+/** The run command's option names, read from its yargs instance when a strict check fails ("did you mean" hints). */
+let runOptionNames: () => string[] = () => [];
+function knownOptions<T>(y: T): T {
+  const instance = y as unknown as { getOptions(): { key: Record<string, unknown> } };
+  runOptionNames = () => Object.keys(instance.getOptions().key).filter((k) => /^[a-z]+(-[a-z]+)*$/.test(k));
+  return y;
+}
+
+/**
+ * yargs names an unknown WN_FOO variable as "foo": say which variable it was, and the nearest known option, since an
+ * unknown WN_* variable is nearly always a typo (WN_IDLE_TIMOUT). Variables of other tools must not start with WN_.
+ */
+function unknownArgumentMessage(message: string, known: readonly string[]): string {
   const unknown = Object.keys(process.env).filter((key) => key.startsWith('WN_'));
   const named = unknown.filter((key) => message.toLowerCase().includes(key.slice(3).toLowerCase().replaceAll('_', '')));
-  return named.length ? `${message} (from the environment: ${named.join(', ')}; see wn-agent --help)` : message;
+  // yargs lists a dashed flag twice (idle-timout, idleTimout): one hint per flag.
+  const words = (/Unknown arguments?: (.*)$/.exec(message)?.[1]?.split(', ') ?? []).filter((w, _i, all) => !/[A-Z]/.test(w) || !all.some((o) => o.includes('-') && o.replaceAll('-', '').toLowerCase() === w.toLowerCase()));
+  const hints = words.flatMap((word) => {
+    const near = nearest(word, known);
+    return near ? [`${word}: did you mean --${near} (WN_${near.toUpperCase().replaceAll('-', '_')})?`] : [];
+  });
+  const parts = [message, ...(named.length ? [`from the environment: ${named.join(', ')}`] : []), ...hints];
+  return parts.length > 1 ? `${parts.join('; ')}; see wn-agent --help` : message;
 }
 
 /** No agent behind the local socket: say so in one line, exit 1 (not an internal error). */
 function unreachable(error: unknown): never {
   process.stderr.write(`wn-agent: ${(error as Error).message}\n`);
-  process.exit(ExitCode.internal);
+  process.exit(ExitCode.unreachable);
 }
+
+/** status and drain: the local socket, or --url with the token (from outside the container). */
+function adminRequest(argv: Record<string, unknown>, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown }> {
+  if (argv.url === undefined) return localRequest(agentPaths.adminSocket, method, path);
+  const fileToken = argv.adminTokenFile ? readFileSync(String(argv.adminTokenFile), 'utf8').split('\n')[0]?.trim() : undefined;
+  const token = (argv.adminToken as string | undefined) ?? fileToken;
+  if (!token) fail(new AgentError('WN_ERR_CONFIG', '--url needs the admin token: --admin-token-file or WN_ADMIN_TOKEN'));
+  return remoteRequest(String(argv.url), token, method, path);
+}
+
+const remoteOptions = <T>(y: Argv<T>): Argv<T> =>
+  y
+    .option('url', { type: 'string', describe: "an agent's admin address (http[s]://host:9680) instead of the local socket" })
+    .option('admin-token', { type: 'string', describe: 'the token, for --url (also WN_ADMIN_TOKEN)' })
+    .option('admin-token-file', { type: 'string', describe: 'file holding the token (first line), for --url' });
 
 async function run(raw: RawOptions): Promise<void> {
   // argv is world-readable in /proc/<pid>/cmdline, tini's (PID 1) included, for the container's whole life.
@@ -81,7 +116,7 @@ await yargs(hideBin(process.argv))
     // Strict only here: an unknown flag or WN_* variable is a typo in the worker's configuration. The other commands
     // run inside the same container, with the same WN_* environment, and must not trip over it.
     (y) =>
-      y
+      knownOptions(y)
         .strict()
         .option('condor-host', { type: 'string', describe: 'central manager, host[:port] (also CONDOR_HOST)' })
         .option('state-dir', { type: 'string', describe: `agent state: HTCondor config, logs, spool, execute (default ${defaults.stateDir})` })
@@ -132,12 +167,12 @@ await yargs(hideBin(process.argv))
   .command(
     'drain',
     'drain this worker (no new jobs; running jobs finish or are vacated at the deadline), then exit',
-    (y) => y.option('timeout', { type: 'string', describe: 'drain deadline (default: the agent\'s --drain-timeout)' }),
+    (y) => remoteOptions(y).option('timeout', { type: 'string', describe: 'drain deadline (default: the agent\'s --drain-timeout)' }),
     async (argv) => {
       const timeout = argv.timeout as string | undefined;
       if (timeout !== undefined && parseDuration(timeout) === undefined) fail(new AgentError('WN_ERR_CONFIG', `--timeout: expected a duration such as 10m, got ${JSON.stringify(timeout)}`));
       const query = timeout === undefined ? '' : `?timeout=${encodeURIComponent(timeout)}`;
-      const { status, body } = await localRequest(agentPaths.adminSocket, 'POST', `/v1/drain${query}`).catch(unreachable);
+      const { status, body } = await adminRequest(argv, 'POST', `/v1/drain${query}`).catch(unreachable);
       process.stdout.write(`${JSON.stringify(body)}\n`);
       process.exit(status === 202 ? 0 : 1);
     },
@@ -183,9 +218,9 @@ await yargs(hideBin(process.argv))
   .command(
     'status',
     "one screen: state, slots, running jobs with their cgroup figures, CVMFS health, idle countdown or drain progress",
-    (y) => y.option('json', { type: 'boolean', default: false, describe: 'the JSON from GET /v1/status' }),
+    (y) => remoteOptions(y).option('json', { type: 'boolean', default: false, describe: 'the JSON from GET /v1/status' }),
     async (argv) => {
-      const { status, body } = await localRequest(agentPaths.adminSocket, 'GET', '/v1/status').catch(unreachable);
+      const { status, body } = await adminRequest(argv, 'GET', '/v1/status').catch(unreachable);
       process.stdout.write(argv.json || status !== 200 ? `${JSON.stringify(body, null, 2)}\n` : statusScreen(body as Record<string, unknown>));
       process.exit(status === 200 ? 0 : 1);
     },
@@ -216,7 +251,16 @@ await yargs(hideBin(process.argv))
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
-      logger.info({ event: 'fleet-starting', min: config.min, max: config.max, maxSurge: config.maxSurge, maxUnavailable: config.maxUnavailable, engine: config.engineSocket }, 'fleet controller starting');
+      if (config.metricsListen) {
+        const { host, port } = config.metricsListen;
+        await serveFleetMetrics(createFleetMetrics(controller), host, port).catch((error: unknown) =>
+          fail(new AgentError('WN_ERR_CONFIG', `--metrics-listen ${host}:${port}: ${(error as Error).message}`)),
+        );
+      }
+      logger.info(
+        { event: 'fleet-starting', min: config.min, max: config.max, maxSurge: config.maxSurge, maxUnavailable: config.maxUnavailable, engine: config.engineSocket, metricsListen: config.metricsListen },
+        'fleet controller starting',
+      );
       await controller.run();
       flush();
       process.exit(0);
@@ -224,7 +268,7 @@ await yargs(hideBin(process.argv))
   )
   .fail((message, error) => {
     if (error) throw error;
-    fail(new AgentError('WN_ERR_CONFIG', unknownArgumentMessage(message)));
+    fail(new AgentError('WN_ERR_CONFIG', unknownArgumentMessage(message, runOptionNames())));
   })
   .help()
   .parseAsync()

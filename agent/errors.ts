@@ -11,6 +11,8 @@ export const ExitCode = {
   drainDeadline: 5,
   isolation: 6,
   fleet: 7,
+  /** `wn-agent status` / `drain`: no agent answered (not running here, or not at --url). */
+  unreachable: 8,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

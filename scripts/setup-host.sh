@@ -4,7 +4,8 @@
 #   (the CVMFS stand-in), fuse3, netavark + aardvark-dns (container networks with name resolution: containers find the
 #   central manager by name; scripts/containers.conf selects netavark), iptables (netavark programs the network's NAT
 #   and firewall rules with it; apt-get --no-install-recommends does not bring it, and without it the first
-#   `podman network create` fails with "netavark: No such file or directory").
+#   `podman network create` fails with "netavark: No such file or directory"), catatonit (a pod's pause process, for
+#   `podman kube play`).
 # Needs root and apt-get (Debian 12). scripts/check-network.sh then proves that a container network really works.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -18,8 +19,10 @@ done
 for pair in netavark:netavark aardvark-dns:aardvark-dns; do
   [ -x "/usr/lib/podman/${pair%%:*}" ] || need+=("${pair#*:}")
 done
+# The pause process of a pod (podman kube play runs the Kubernetes example as a pod): without it "finding pause binary".
+[ -x /usr/libexec/podman/catatonit ] || need+=(catatonit)
 if [ ${#need[@]} -eq 0 ]; then
-  say "system packages present (podman, runc, buildah, debootstrap, squashfuse, netavark, aardvark-dns, iptables)"
+  say "system packages present (podman, runc, buildah, debootstrap, squashfuse, netavark, aardvark-dns, iptables, catatonit)"
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then

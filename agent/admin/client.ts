@@ -22,3 +22,20 @@ export function localRequest(socketPath: string, method: 'GET' | 'POST', path: s
     req.end();
   });
 }
+
+/** The same request to an agent's TCP admin port (--url http[s]://host:9680), with the admin token. */
+export async function remoteRequest(url: string, token: string, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown }> {
+  const base = url.replace(/^ws/, 'http').replace(/\/+$/, '');
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    throw new Error(`no wn-agent answered at ${base} (${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message})`);
+  }
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    return { status: res.status, body: text };
+  }
+}

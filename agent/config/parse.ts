@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isReservedAttribute } from '../metadata/attribute-names.ts';
 import { isAttributeName } from '../condor/classad.ts';
 import { configError } from '../errors.ts';
 import { cvmfsModes, defaults, jobIsolationModes, logLevels, type AgentConfig, type CvmfsConfig, type CvmfsMode, type JobIsolationMode, type LogLevel } from './options.ts';
@@ -151,16 +152,12 @@ function wholeNumber(flag: string, value: string): number {
 /** Prefix of the environment variables that add slot attributes: WN_ATTR_<Name>=value. */
 export const attributeEnvPrefix = 'WN_ATTR_';
 
-// Attributes the agent itself sets: an operator attribute of the same name would silently replace them.
-const reservedAttributes = new Set(
-  ['ContainerScheduler', 'ContainerTaskId', 'ContainerId', 'ContainerImage', 'ContainerImageRevision', 'ContainerHost', 'WnAgentInstance'].map((n) => n.toLowerCase()),
-);
 
 function attribute(name: string, source: string): string {
   if (!isAttributeName(name)) {
     throw configError(`${source}: ${JSON.stringify(name)} is not a ClassAd attribute name (a letter or _, then letters, digits, _)`);
   }
-  if (reservedAttributes.has(name.toLowerCase())) throw configError(`${source}: ${name} is set by wn-agent itself and cannot be overridden`);
+  if (isReservedAttribute(name)) throw configError(`${source}: ${name} is set by wn-agent itself and cannot be overridden`);
   return name;
 }
 

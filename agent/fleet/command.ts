@@ -22,6 +22,8 @@ export interface FleetConfig {
   adminToken: string;
   condorConfig: string;
   jobConstraint?: string | undefined;
+  /** Where /metrics and /healthz are served, or undefined for off. */
+  metricsListen?: { host: string; port: number } | undefined;
 }
 
 export function fleetOptions(y: Argv): Argv {
@@ -36,7 +38,8 @@ export function fleetOptions(y: Argv): Argv {
     .option('engine-socket', { type: 'string', default: '/run/podman/podman.sock', describe: 'Docker Engine API socket (podman system service, or /var/run/docker.sock)' })
     .option('admin-token-file', { type: 'string', describe: 'file holding the admin token given to every worker (first line, 16+ characters)' })
     .option('condor-config', { type: 'string', describe: 'HTCondor configuration reaching the pool, for condor_q (default: $CONDOR_CONFIG)' })
-    .option('job-constraint', { type: 'string', describe: 'extra ClassAd constraint on the idle jobs that count as demand' });
+    .option('job-constraint', { type: 'string', describe: 'extra ClassAd constraint on the idle jobs that count as demand' })
+    .option('metrics-listen', { type: 'string', default: '0.0.0.0:9681', describe: 'host:port for the fleet\'s /metrics and /healthz; off to turn off' });
 }
 
 export function parseFleetConfig(argv: Record<string, unknown>, env: NodeJS.ProcessEnv): FleetConfig {
@@ -76,7 +79,16 @@ export function parseFleetConfig(argv: Record<string, unknown>, env: NodeJS.Proc
     adminToken: token,
     condorConfig,
     jobConstraint: typeof argv.jobConstraint === 'string' ? argv.jobConstraint : undefined,
+    metricsListen: listen(String(argv.metricsListen ?? 'off'), bad),
   };
+}
+
+function listen(value: string, bad: (flag: string, message: string) => never): { host: string; port: number } | undefined {
+  if (value === 'off') return undefined;
+  const match = /^(.+):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || port > 65535) return bad('metrics-listen', `expected host:port or off, got ${JSON.stringify(value)}`);
+  return { host: match[1], port };
 }
 
 export function fleetController(config: FleetConfig, log: Logger): FleetController {

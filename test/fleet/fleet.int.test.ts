@@ -107,6 +107,10 @@ describe('wn-agent fleet run against the real pool', () => {
     expect(started).toBeGreaterThanOrEqual(peak);
     expect(events.filter((e) => e.event === 'fleet-worker-draining').length).toBe(started);
     expect(events.filter((e) => e.event === 'fleet-worker-gone').length).toBe(started);
+    // The fleet's own metrics say the same.
+    const metrics = await podman(['exec', controller, 'node', '-e', 'fetch("http://127.0.0.1:9681/metrics").then((r) => r.text()).then((t) => console.log(t))']);
+    expect(metrics).toMatch(new RegExp(`^wn_fleet_workers_started_total ${started}$`, 'm'));
+    expect(metrics).toMatch(/^wn_fleet_idle_jobs 0$/m);
     const runHistory = await pool.history(`ClusterId == ${cluster}`, ['NumJobStarts']);
     expect(runHistory.every(([starts]) => starts === '1')).toBe(true); // no job was started twice: nothing killed
   });
