@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { agentVersion } from '../version.ts';
 import type { AgentStatus } from './status.ts';
 
 const states = ['starting', 'running', 'draining', 'stopping'] as const;
@@ -7,11 +8,16 @@ const states = ['starting', 'running', 'draining', 'stopping'] as const;
  * Prometheus metrics, computed from the agent's status at scrape time (nothing to keep in step). Default Node metrics
  * include process_resident_memory_bytes and nodejs_eventloop_lag_seconds.
  */
-export function createMetrics(status: AgentStatus): Registry {
+export function createMetrics(status: AgentStatus, build: { version: string; revision?: string | undefined } = { version: agentVersion }): Registry {
   const registry = new Registry();
   // Event-loop delay sampled every 100 ms, not prom-client's default 10 ms: that timer alone woke an idle agent
   // 100 times a second, a measurable part of its idle CPU (docs/benchmarks.md); a lag worth alerting on is far longer.
-  collectDefaultMetrics({ register: registry, prefix: 'wn_agent_', eventLoopMonitoringPrecision: 100 });
+  // The standard process_* and nodejs_* names, unprefixed, so that stock Node.js dashboards work.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  new Gauge({ name: 'wn_agent_build_info', help: 'The agent build (always 1)', labelNames: ['version', 'revision'], registers: [registry] }).set(
+    { version: build.version, revision: build.revision ?? 'unknown' },
+    1,
+  );
 
   new Gauge({
     name: 'wn_agent_state',
@@ -24,10 +30,18 @@ export function createMetrics(status: AgentStatus): Registry {
   });
   new Gauge({ name: 'wn_agent_draining', help: '1 while the worker drains', registers: [registry], collect() { this.set(status.state === 'draining' ? 1 : 0); } });
   new Gauge({ name: 'wn_agent_startd_advertised', help: '1 once the startd is in the collector', registers: [registry], collect() { this.set(status.advertised ? 1 : 0); } });
-  new Gauge({ name: 'wn_agent_master_restarts', help: 'condor_master restarts after unexpected exits', registers: [registry], collect() { this.set(status.masterRestarts); } });
+  new Counter({
+    name: 'wn_agent_master_restarts_total',
+    help: 'condor_master restarts after unexpected exits',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(status.masterRestarts);
+    },
+  });
   new Gauge({ name: 'wn_agent_running_jobs', help: 'Jobs running in their own cgroups', registers: [registry], collect() { this.set(status.jobs().length); } });
   new Gauge({
-    name: 'wn_agent_idle_seconds_remaining',
+    name: 'wn_agent_idle_remaining_seconds',
     help: 'Seconds until idle exit (absent when no idle timeout or busy)',
     registers: [registry],
     collect() {
@@ -49,24 +63,26 @@ export function createMetrics(status: AgentStatus): Registry {
   new Gauge({
     name: 'wn_agent_job_memory_bytes',
     help: "Memory in use by each running job's cgroup",
-    labelNames: ['slot', 'job'],
+    // job_id, not job: Prometheus renames a scraped label named job (its own target label) to exported_job.
+    labelNames: ['slot', 'job_id'],
     registers: [registry],
     async collect() {
       this.reset();
       for (const job of status.jobs()) {
         const bytes = await status.jobMemoryBytes(job.cgroup);
-        if (bytes !== undefined) this.set({ slot: job.slot, job: job.jobId ?? '' }, bytes);
+        if (bytes !== undefined) this.set({ slot: job.slot, job_id: job.jobId ?? '' }, bytes);
       }
     },
   });
   new Gauge({
     name: 'wn_agent_job_memory_limit_bytes',
     help: "Memory limit of each running job's cgroup (the slot's Memory)",
-    labelNames: ['slot', 'job'],
+    // job_id, not job: Prometheus renames a scraped label named job (its own target label) to exported_job.
+    labelNames: ['slot', 'job_id'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const job of status.jobs()) this.set({ slot: job.slot, job: job.jobId ?? '' }, job.limits.memoryBytes);
+      for (const job of status.jobs()) this.set({ slot: job.slot, job_id: job.jobId ?? '' }, job.limits.memoryBytes);
     },
   });
   for (const [name, key, help] of [

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { agentVersion } from '../version.ts';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { discoverCgroups } from '../cgroup/discover.ts';
@@ -220,7 +221,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
         listen: config.adminListen,
         socketPath: agentPaths.adminSocket,
         status,
-        metrics: createMetrics(status),
+        metrics: createMetrics(status, { version: agentVersion, revision: trace.imageRevision }),
         onDrain: (timeoutMs) => {
           const answer = stopper.request({ reason: 'drain-request', drainTimeoutMs: timeoutMs ?? config.drainTimeoutMs });
           log.info({ event: 'drain-requested', timeoutMs: timeoutMs ?? config.drainTimeoutMs, answer }, 'drain requested through the admin API');

@@ -112,11 +112,15 @@ describe('supervision and the admin endpoints', () => {
     expect(await get('/readyz')).toEqual({ status: 200, body: '{"ready":true,"state":"running","reasons":[]}\n' });
     const metrics = (await get('/metrics')).body;
     expect(metrics).toContain('wn_agent_state{state="running"} 1');
-    expect(metrics).toMatch(/wn_agent_process_resident_memory_bytes \d+/);
-    expect(metrics).toMatch(/wn_agent_nodejs_eventloop_lag_seconds [\d.e-]+/);
+    // The standard names, so that stock Node.js dashboards work; the build; counters end in _total.
+    expect(metrics).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds [\d.e-]+/m);
+    expect(metrics).toMatch(/^wn_agent_build_info\{version="[^"]+",revision="[^"]+"\} 1$/m);
+    expect(metrics).toMatch(/^wn_agent_master_restarts_total 0$/m);
+    expect(metrics).not.toMatch(/^wn_agent_process_/m);
     const cluster = await pool.submit(sleepJob(15, worker));
     await worker.waitForEvent('job-started', (line) => line.jobId === `${cluster}.0`);
-    expect(await get('/metrics')).toMatchObject({ body: expect.stringMatching(new RegExp(`wn_agent_job_memory_bytes\\{slot="slot1_1",job="${cluster}.0"\\} \\d+`)) });
+    expect(await get('/metrics')).toMatchObject({ body: expect.stringMatching(new RegExp(`wn_agent_job_memory_bytes\\{slot="slot1_1",job_id="${cluster}.0"\\} \\d+`)) });
     await podman(['kill', '-s', 'TERM', worker.name]);
     await worker.waitForEvent('drain-started');
     const ready = await get('/readyz');

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../../agent/admin/metrics.ts';
+import type { AgentStatus } from '../../agent/admin/status.ts';
+
+// A status object written here (the real one is read by the lifecycle integration test through the worker's port).
+const status: AgentStatus = {
+  state: 'running',
+  startedAt: 0,
+  advertised: true,
+  masterRestarts: 2,
+  counters: { jobsStarted: 5, jobsFinished: 4, oomKills: 1, jobsVacated: 0 },
+  cvmfs: () => [{ repo: 'atlas.cern.ch', required: true, healthy: true }],
+  jobs: () => [{ slot: 'slot1_1', cgroup: 'jobs/slot1_1', jobId: '12.0', limits: { memoryBytes: 134217728, cpuWeight: 100, pidsMax: 4096 } } as never],
+  idleRemainingMs: () => 90_000,
+  slots: async () => [],
+  jobMemoryBytes: async () => 1048576,
+};
+
+describe('the agent metrics, named by Prometheus rules', () => {
+  it('counters end in _total, the unit comes last, the job label is job_id, standard process and nodejs names, build info', async () => {
+    const text = await createMetrics(status, { version: '1.2.3', revision: 'abc' }).metrics();
+    expect(text).toMatch(/^wn_agent_build_info\{version="1.2.3",revision="abc"\} 1$/m);
+    expect(text).toMatch(/^wn_agent_master_restarts_total 2$/m);
+    expect(text).toMatch(/^# TYPE wn_agent_master_restarts_total counter$/m);
+    expect(text).toMatch(/^wn_agent_idle_remaining_seconds 90$/m);
+    expect(text).toMatch(/^wn_agent_job_memory_bytes\{slot="slot1_1",job_id="12.0"\} 1048576$/m);
+    expect(text).toMatch(/^wn_agent_job_memory_limit_bytes\{slot="slot1_1",job_id="12.0"\} 134217728$/m);
+    expect(text).toMatch(/^wn_agent_jobs_oom_killed_total 1$/m);
+    expect(text).toMatch(/^wn_agent_cvmfs_healthy\{repo="atlas.cern.ch",required="true"\} 1$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(text).not.toMatch(/job="/);
+    expect(text).not.toMatch(/^wn_agent_(process|nodejs)_/m);
+  });
+});
