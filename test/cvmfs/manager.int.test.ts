@@ -65,17 +65,14 @@ describe('CVMFS repositories mounted inside the worker (stand-in repositories)',
   });
 
   it('a killed FUSE process flips the attribute to false; the agent remounts and it returns to true', async () => {
-    const killedAt = Date.now();
     await worker.exec(['pkill', '-9', '-f', 'cms.cern.ch.sqfs']);
     await waitFor(async () => ((await health(worker))?.[1] === 'false' ? true : undefined), { timeoutMs: 15_000, intervalMs: 200, what: 'HAS_CVMFS_cms_cern_ch false' });
-    const falseAfterMs = Date.now() - killedAt;
     expect((await health(worker))?.[2]).toBe('atlas.cern.ch'); // the START clause now keeps cms jobs away
     await waitFor(async () => ((await health(worker))?.[1] === 'true' ? true : undefined), { timeoutMs: 30_000, intervalMs: 200, what: 'HAS_CVMFS_cms_cern_ch true again' });
     const lines = await worker.jsonLogs();
     expect(lines.some((line) => line.event === 'cvmfs-unhealthy' && line.repo === 'cms.cern.ch')).toBe(true);
     expect(lines.some((line) => line.event === 'cvmfs-remounted' && line.repo === 'cms.cern.ch')).toBe(true);
     expect(await worker.exec(['cat', '/cvmfs/cms.cern.ch/README'])).toBe('cms software\n');
-    expect(falseAfterMs).toBeGreaterThan(0);
   });
 
   it('a job that requires a broken or absent repository is not started there', async () => {
@@ -112,8 +109,13 @@ describe('a missing required repository', () => {
     expect(error).toMatchObject({ code: 'WN_ERR_CVMFS', repositories: ['missing.cern.ch'] });
     expect(String(error?.msg)).toContain('missing.cern.ch');
     const events = lines.map((line) => `${String(line.event)}:${String(line.repo)}`);
-    expect(events.indexOf('cvmfs-unmounted:atlas.cern.ch')).toBeGreaterThan(events.indexOf('cvmfs-mounted:atlas.cern.ch'));
-    expect(events.indexOf('cvmfs-unmounted:atlas.cern.ch')).toBeLessThan(events.findIndex((e) => e.startsWith('agent-error')));
+    // The one that mounted is unmounted again, and before the error is reported: nothing is left mounted.
+    const mounted = events.indexOf('cvmfs-mounted:atlas.cern.ch');
+    const unmounted = events.indexOf('cvmfs-unmounted:atlas.cern.ch');
+    const failed = events.findIndex((e) => e.startsWith('agent-error'));
+    expect(mounted).toBeGreaterThanOrEqual(0);
+    expect(unmounted).toBeGreaterThan(mounted);
+    expect(failed).toBeGreaterThan(unmounted);
     expect(lines.some((line) => line.event === 'master-started')).toBe(false);
   });
 
