@@ -48,7 +48,9 @@ export class FleetController {
       listed.map(async (w) => ({ ...observed(w, w.running && w.address ? await this.agentStatus(w.address) : undefined), name: w.name })),
     );
     const idle = await this.options.demand(spec);
-    return { workers, idleJobs: idle, specHash: hash, plan: plan(workers, idle, hash, this.options.limits) };
+    // A worker of N CPUs runs up to N single-CPU jobs at once.
+    const limits = spec.cpus ? { ...this.options.limits, jobsPerWorker: Math.max(1, Math.floor(spec.cpus)) } : this.options.limits;
+    return { workers, idleJobs: idle, specHash: hash, plan: plan(workers, idle, hash, limits) };
   }
 
   /** One cycle: observe and act on the plan. */

@@ -95,3 +95,20 @@ describe('FleetController against an in-memory engine and agents', () => {
     expect([...engine.workers.values()].every((w) => w.specHash !== [...oldIds][0])).toBe(true);
   });
 });
+
+describe('FleetController sizing', () => {
+  it("counts a worker of the spec's N CPUs as N job slots", async () => {
+    const engine = new MemoryEngine();
+    const fleet = new FleetController({
+      backend: engine,
+      spec: async () => ({ ...spec('img:1'), cpus: 4 }),
+      limits: { min: 0, max: 10, maxSurge: 1, maxUnavailable: 1, jobsPerWorker: 1 },
+      demand: async () => 8,
+      adminToken: 't'.repeat(20),
+      intervalMs: 10,
+      log,
+      agent: engine.agentCall,
+    });
+    expect((await fleet.cycle()).plan.start).toBe(2);
+  });
+});
