@@ -8,7 +8,8 @@ import { testPool as pool } from '../support/pool.ts';
 // deploy/kubernetes/worker.yaml run by a real consumer of Kubernetes YAML, `podman kube play` (no Kubernetes API
 // server runs here), on the pool's network, until the worker is in the pool. What the test changes in the file, and
 // why, is what a site changes (image, central manager, size) plus what podman 4.3 cannot do: it refuses the downward
-// API's metadata.namespace, and it has no Kubernetes secret store, so the token comes from a hostPath directory.
+// API's metadata.namespace and spec.nodeName, and it has no Kubernetes secret store, so the token comes from a
+// hostPath directory.
 
 const dir = `/var/tmp/wn-kube-${randomBytes(3).toString('hex')}`;
 const yamlFile = `${dir}/worker.yaml`;
@@ -35,6 +36,7 @@ describe('deploy/kubernetes/worker.yaml under podman kube play', () => {
     yaml = replace(yaml, /replicas: \d+/, 'replicas: 1');
     yaml = replace(yaml, /limits: \{ cpu: "\d+", memory: \w+ \}/, 'limits: { cpu: "1", memory: 2Gi }');
     yaml = replace(yaml, /\n.*fieldPath: metadata\.namespace.*/, '');
+    yaml = replace(yaml, /\n.*fieldPath: spec\.nodeName.*/, '');
     yaml = replace(yaml, /secret: \{ secretName: [\w-]+, defaultMode: 0400 \}/, `hostPath: { path: ${dir}/tokens, type: Directory }`);
     await writeFile(yamlFile, yaml);
 
