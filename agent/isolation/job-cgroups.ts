@@ -5,6 +5,7 @@ import type { CgroupTree } from '../cgroup/tree.ts';
 import { jobsParent } from '../cgroup/delegate.ts';
 import { readJobUsage } from '../cgroup/usage.ts';
 import { PollLoop } from '../util/poll-loop.ts';
+import { withDeadline } from '../util/wait.ts';
 import { jobIdIn } from '../condor/scratch.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PlacementAnswer, PlacementRequest } from './placement-server.ts';
@@ -143,15 +144,11 @@ export class JobCgroups {
    * placement is a few such file operations; if they cannot finish, starters are refused).
    */
   async probe(timeoutMs = 2000): Promise<string | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`placement cannot work: reading the jobs cgroup took over ${timeoutMs} ms`), timeoutMs);
-    });
     const read = this.tree.procs(jobsParent).then(
       () => undefined,
       (error: unknown) => `placement cannot work: ${(error as Error).message}`,
     );
-    return Promise.race([read, late]).finally(() => clearTimeout(timer));
+    return withDeadline(read, timeoutMs, () => `placement cannot work: reading the jobs cgroup took over ${timeoutMs} ms`);
   }
 
   /** Whether the agent placed this starter and its job has not finished. */

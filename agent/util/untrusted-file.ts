@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Limiter } from './limiter.ts';
+import { withDeadline } from './wait.ts';
 
 /**
  * Reading a file someone else controls (a job's scratch directory): opened without following a link and without
@@ -34,7 +35,9 @@ export async function readUntrustedFile(path: string, options: UntrustedReadOpti
   // The limiter's slot is held until the read itself settles, not the deadline: a hung read keeps its slot.
   const run = limiter.tryRun(() => readBounded(path, options));
   if (!run) throw new UntrustedFileError('EBUSY', path);
-  return withDeadline(run, options.timeoutMs, path);
+  return withDeadline(run, options.timeoutMs, () => {
+    throw new UntrustedFileError('ETIMEDOUT', path);
+  });
 }
 
 async function readBounded(path: string, { maxBytes, owners }: UntrustedReadOptions): Promise<string> {
@@ -58,13 +61,4 @@ async function readBounded(path: string, { maxBytes, owners }: UntrustedReadOpti
   } finally {
     await handle.close().catch(() => undefined);
   }
-}
-
-function withDeadline<T>(work: Promise<T>, timeoutMs: number, path: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new UntrustedFileError('ETIMEDOUT', path)), timeoutMs);
-  });
-  work.catch(() => undefined); // settles after the deadline too: never an unhandled rejection
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

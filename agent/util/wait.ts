@@ -47,3 +47,22 @@ export async function waitFor<T>(
     await delay(Math.min(intervalMs, Math.max(0, deadline - Date.now())), signal);
   }
 }
+
+/**
+ * `work`, or what `late()` gives (or throws) once `timeoutMs` passed first. The work itself is not cancelled: a read
+ * stuck in the kernel cannot be; it settles later, unobserved (never an unhandled rejection).
+ */
+export function withDeadline<T>(work: Promise<T>, timeoutMs: number, late: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(late());
+      } catch (error) {
+        reject(error as Error);
+      }
+    }, timeoutMs);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}

@@ -8,7 +8,7 @@ import { BoundedLines } from '../../agent/util/bounded-lines.ts';
 import { Limiter } from '../../agent/util/limiter.ts';
 import { Tally } from '../../agent/util/tally.ts';
 import { readUntrustedFile } from '../../agent/util/untrusted-file.ts';
-import { delay } from '../../agent/util/wait.ts';
+import { delay, withDeadline } from '../../agent/util/wait.ts';
 
 describe('BoundedLines', () => {
   it('cuts lines across chunks, drops a line longer than the limit whole and reports only its length', () => {
@@ -78,5 +78,15 @@ describe('readUntrustedFile', () => {
     await expect(readUntrustedFile(join(dir, 'big'), opts)).rejects.toMatchObject({ code: 'EFBIG' });
     await expect(readUntrustedFile(join(dir, 'mine'), { ...opts, owners: [12345] })).rejects.toMatchObject({ code: 'EPERM' });
     await expect(readUntrustedFile('/dev/zero', opts)).rejects.toMatchObject({ code: 'ENOTREG' });
+  });
+});
+
+describe('withDeadline (the one timer race behind untrusted reads and the placement probe)', () => {
+  it('gives the work when it is first, else what late() gives or throws; a late rejection of the work is not unhandled', async () => {
+    expect(await withDeadline(Promise.resolve('work'), 1000, () => 'late')).toBe('work');
+    expect(await withDeadline(new Promise<string>(() => undefined), 10, () => 'late')).toBe('late');
+    const failsLater = new Promise<string>((_, reject) => setTimeout(() => reject(new Error('after the deadline')), 30));
+    await expect(withDeadline(failsLater, 10, () => { throw new Error('too slow'); })).rejects.toThrow('too slow');
+    await delay(50); // the work's own rejection arrives now, with nobody listening
   });
 });
