@@ -34,8 +34,12 @@ wait_for() {
 # The worker's log line for an event (and optional extra fixed string, e.g. a job ID), once it is there.
 event_line() { podman logs "$1" 2>/dev/null | grep -F "\"event\":\"$2\"" | grep -F -- "${3:-}" | head -1; }
 
-submit() { # submit SUBMIT_TEXT: as the pool's unprivileged submitter; prints the cluster
-  podman exec -i -u submitter -w /home/submitter "$CM" condor_submit -terse - <<<"$1" | sed -n 's/^\([0-9]*\)\..*/\1/p'
+submit() { # submit LINES REQUIREMENTS: as the pool's unprivileged submitter, on this worker; prints the cluster
+  podman exec -i -u submitter -w /home/submitter "$CM" condor_submit -terse - <<<"$1
+should_transfer_files = YES
+log = v2.log
+$2
+queue" | sed -n 's/^\([0-9]*\)\..*/\1/p'
 }
 put_file() { # put_file NAME MODE CONTENT: into the submitter's home on the central manager
   podman exec -i -u submitter -w /home/submitter "$CM" sh -c "cat > $1 && chmod $2 $1" <<<"$3"
@@ -99,12 +103,8 @@ for runtime in $RUNTIMES; do
   iso=$(submit "executable = iso.sh
 output = iso.\$(Cluster).out
 error = iso.\$(Cluster).err
-should_transfer_files = YES
-log = v2.log
 request_memory = 100
-request_cpus = 1
-$req
-queue")
+request_cpus = 1" "$req")
   echo "$iso" >"$out/iso-cluster"
   if ! started_line=$(wait_for "job-started $iso.0" 300 event_line "$w" job-started "\"jobId\":\"$iso.0\""); then
     diagnose "$out" "$w" "the isolation job did not start"
@@ -136,20 +136,12 @@ transfer_executable = False
 arguments = \"-e 'const a=[]; for (let i = 0; i < 32; i++) a.push(Buffer.alloc(1 << 24, 1)); console.log(''survived'')'\"
 output = hog.\$(Cluster).out
 error = hog.\$(Cluster).err
-should_transfer_files = YES
-log = v2.log
-request_memory = 64
-$req
-queue")
+request_memory = 64" "$req")
   nb=$(submit "executable = /bin/sh
 transfer_executable = False
 arguments = \"-c 'sleep 20; echo neighbour ok'\"
 output = nb.\$(Cluster).out
-should_transfer_files = YES
-log = v2.log
-request_memory = 64
-$req
-queue")
+request_memory = 64" "$req")
   echo "$hog $nb" >"$out/hog-clusters"
   wait_for "hog $hog in history" 300 history_of "$hog" JobStatus ExitBySignal ExitSignal ExitCode >"$out/hog-history.txt" \
     || { diagnose "$out" "$w" "not seen: hog $hog in history"; podman rm -f "$w" >/dev/null 2>&1; continue; }
@@ -166,11 +158,7 @@ queue")
 transfer_executable = False
 arguments = \"-c 'sleep 30; echo drained ok'\"
 output = drain.\$(Cluster).out
-should_transfer_files = YES
-log = v2.log
-request_memory = 64
-$req
-queue")
+request_memory = 64" "$req")
   echo "$drainjob" >"$out/drain-cluster"
   wait_for "drain job started" 300 event_line "$w" job-started "\"jobId\":\"$drainjob.0\"" >/dev/null \
     || { diagnose "$out" "$w" "not seen: drain job started"; podman rm -f "$w" >/dev/null 2>&1; continue; }
