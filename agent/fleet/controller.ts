@@ -22,7 +22,9 @@ export interface FleetOptions {
 export type AgentCall = (address: string, method: 'GET' | 'POST', path: string) => Promise<{ status: number; body: unknown } | undefined>;
 
 export interface FleetSnapshot {
-  workers: (ObservedWorker & { name: string })[];
+  /** The spec read for this cycle: what new workers start from, and what specHash is the hash of. */
+  spec: WorkerSpec;
+  workers: (ObservedWorker & { name: string; address?: string | undefined })[];
   idleJobs: number;
   specHash: string;
   plan: FleetPlan;
@@ -45,19 +47,20 @@ export class FleetController {
     const hash = specHash(spec);
     const listed = await this.options.backend.list();
     const workers = await Promise.all(
-      listed.map(async (w) => ({ ...observed(w, w.running && w.address ? await this.agentStatus(w.address) : undefined), name: w.name })),
+      listed.map(async (w) => ({ ...observed(w, w.running && w.address ? await this.agentStatus(w.address) : undefined), name: w.name, address: w.address })),
     );
     const idle = await this.options.demand(spec);
     // A worker of N CPUs runs up to N single-CPU jobs at once.
     const limits = spec.cpus ? { ...this.options.limits, jobsPerWorker: Math.max(1, Math.floor(spec.cpus)) } : this.options.limits;
-    return { workers, idleJobs: idle, specHash: hash, plan: plan(workers, idle, hash, limits) };
+    return { spec, workers, idleJobs: idle, specHash: hash, plan: plan(workers, idle, hash, limits) };
   }
 
   /** One cycle: observe and act on the plan. */
   async cycle(): Promise<FleetSnapshot> {
     const { log, backend } = this.options;
+    // One read of the spec per cycle: a file changed in between cannot start workers labelled with another hash.
     const snapshot = await this.observe();
-    const spec = await this.options.spec();
+    const { spec } = snapshot;
     for (const gone of snapshot.workers.filter((w) => w.phase === 'gone')) {
       await backend.forget(gone.id);
       this.counters.forgotten += 1;
@@ -69,7 +72,7 @@ export class FleetController {
       log.info({ event: 'fleet-worker-started', id, specHash: snapshot.specHash, reason: snapshot.plan.reason }, `worker started: ${snapshot.plan.reason}`);
     }
     for (const id of snapshot.plan.drain) {
-      const worker = (await backend.list()).find((w) => w.id === id);
+      const worker = snapshot.workers.find((w) => w.id === id);
       const answer = worker?.address ? await this.request(worker.address, 'POST', '/v1/drain') : undefined;
       this.counters.drained += 1;
       log.info({ event: 'fleet-worker-draining', worker: worker?.name ?? id, answer: answer?.status, reason: snapshot.plan.reason }, `worker ${worker?.name ?? id} asked to drain: ${snapshot.plan.reason}`);

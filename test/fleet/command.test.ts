@@ -46,6 +46,7 @@ describe('wn-agent fleet options', () => {
 describe('wn-agent fleet status', () => {
   it('shows each worker with its phase, jobs and whether its spec is outdated, and what comes next', () => {
     const screen = fleetStatusScreen({
+      spec: { image: 'i', env: {}, mounts: [], args: [] },
       workers: [
         { id: '1', name: 'wn-abc-1', specHash: 'new', phase: 'busy', runningJobs: 2, startedAt: 1 },
         { id: '2', name: 'wn-old-2', specHash: 'old', phase: 'draining', runningJobs: 1, startedAt: 0 },
