@@ -34,8 +34,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 FROM os-${VARIANT} AS image
-# The agent is one bundled ES module (dist/wn-agent.mjs, built by `npm run build`): no node_modules in the image.
-COPY dist/wn-agent.mjs /opt/wn-agent/wn-agent.mjs
+# The agent is bundled (dist/, built by `npm run build`): wn-agent.mjs and the chunks it imports when a command needs
+# them; no node_modules in the image.
+COPY dist/ /opt/wn-agent/
 COPY image/bin/ /usr/local/bin/
 COPY image/libexec/ /usr/local/libexec/wn-agent/
 RUN chmod 0755 /usr/local/bin/wn-agent /usr/local/libexec/wn-agent/*

@@ -8,21 +8,20 @@ import { hideBin } from 'yargs/helpers';
 import { defaults } from './config/options.ts';
 import { attributeEnvPrefix, parseConfig, type RawOptions } from './config/parse.ts';
 import { AgentError, ExitCode } from './errors.ts';
-import { runAgent } from './lifecycle/run.ts';
 import { createLogger } from './log/logger.ts';
 import { detectTraceability, logFields } from './metadata/traceability.ts';
 import { agentVersion } from './version.ts';
 import { readFileSync } from 'node:fs';
 import { localRequest, remoteRequest } from './admin/client.ts';
-import { tail } from './admin/tail.ts';
 import { statusScreen } from './admin/status-screen.ts';
 import { EventHub } from './events/hub.ts';
 import { logTap } from './events/log-tap.ts';
 import { agentPaths } from './config/options.ts';
 import { parseDuration } from './config/units.ts';
 import { nearest } from './util/nearest.ts';
-import { fleetController, fleetOptions, fleetStatusScreen, parseFleetConfig } from './fleet/command.ts';
-import { createFleetMetrics, serveFleetMetrics } from './fleet/metrics.ts';
+import { fleetOptions } from './fleet/options.ts';
+
+// Each command's code is imported when that command runs: the worker's start does not read the fleet's or tail's.
 
 function fail(error: AgentError): never {
   // Config errors happen before the logger exists; one JSON line on stderr and one for people.
@@ -100,6 +99,7 @@ async function run(raw: RawOptions): Promise<void> {
   const trace = await detectTraceability(process.env, { kubernetesEnv: config.kubernetesEnv, overrides: { image: config.image, host: config.containerHost } });
   const hub = new EventHub(config.eventBacklog);
   const { logger, flush } = createLogger(config.logLevel, logFields(trace), 1, logTap(hub));
+  const { runAgent } = await import('./lifecycle/run.ts');
   const summary = await runAgent(config, logger, trace, hub);
   logger.info({ event: 'summary', ...summary }, `wn-agent exiting: ${summary.reason}`);
   flush();
@@ -200,6 +200,7 @@ await yargs(hideBin(process.argv))
         if (!/^\d+$/.test(String(value))) fail(new AgentError('WN_ERR_CONFIG', `--${flag}: expected a whole number, got ${JSON.stringify(value)}`));
         return Number(value);
       };
+      const { tail } = await import('./admin/tail.ts');
       await tail({
         url: String(argv.url),
         token,
@@ -228,8 +229,17 @@ await yargs(hideBin(process.argv))
   .command(
     'fleet <action>',
     'run (or show) a fleet of workers on a container engine, scaled to the pool\'s idle jobs and upgraded by draining',
-    (y) => fleetOptions(y.positional('action', { choices: ['run', 'status'] as const, describe: 'run: the controller; status: one look, then exit' })),
+    (y) =>
+      fleetOptions(
+        y.positional('action', {
+          choices: ['run', 'status', 'upgrade'] as const,
+          describe: 'run: the controller; status: one look, then exit; upgrade: change the spec file the controller rolls out',
+        }),
+      ),
     async (argv) => {
+      const { fleetController, fleetStatusScreen, fleetUpgrade, parseFleetConfig } = await import('./fleet/command.ts');
+      const { createFleetMetrics, serveFleetMetrics } = await import('./fleet/metrics.ts');
+      if (argv.action === 'upgrade') return fleetUpgrade(argv as Record<string, unknown>).catch((error: unknown) => fail(error instanceof AgentError ? error : new AgentError('WN_ERR_FLEET_BACKEND', (error as Error).message)));
       let config;
       try {
         config = parseFleetConfig(argv as Record<string, unknown>, process.env);

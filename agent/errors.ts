@@ -35,6 +35,8 @@ const codes = {
   WN_ERR_ISOLATION: ExitCode.isolation,
   /** `wn-agent fleet`: the container engine cannot be reached or refused a call. */
   WN_ERR_FLEET_BACKEND: ExitCode.fleet,
+  /** `wn-agent fleet upgrade --wait`: live workers still ran an older spec when the wait ended. */
+  WN_ERR_FLEET_ROLLOUT: ExitCode.fleet,
   /** A bug: something the agent did not expect. */
   WN_ERR_INTERNAL: ExitCode.internal,
 } as const satisfies Record<string, ExitCode>;

@@ -8,6 +8,7 @@ import { repoRoot } from '../test/support/exec.ts';
 import { TestPool } from '../test/support/pool.ts';
 import { coldStart } from './cold-start.ts';
 import { eventStream } from './events.ts';
+import { fleetBench } from './fleet.ts';
 import { idleFootprint } from './footprint.ts';
 import { jobStart } from './job-start.ts';
 import { scale } from './scale.ts';
@@ -15,8 +16,8 @@ import { scale } from './scale.ts';
 const smoke = process.argv.includes('--smoke');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const sizes = smoke
-  ? { coldStarts: 1, idleS: 5, jobs: 4, clients: 5, eventJobs: 3, workers: 2, collectorAds: 100 }
-  : { coldStarts: 7, idleS: 60, jobs: 200, clients: 50, eventJobs: 40, workers: Number(process.env.WN_BENCH_WORKERS ?? 20), collectorAds: 5000 };
+  ? { coldStarts: 1, idleS: 5, jobs: 4, clients: 5, eventJobs: 3, workers: 2, collectorAds: 100, fleets: [1] }
+  : { coldStarts: 7, idleS: 60, jobs: 200, clients: 50, eventJobs: 40, workers: Number(process.env.WN_BENCH_WORKERS ?? 20), collectorAds: 5000, fleets: [1, 5, 20] };
 const pool = new TestPool(smoke ? 'bench-smoke' : 'bench');
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 const wanted = (part: string): boolean => !only || only.includes(part);
@@ -55,6 +56,13 @@ async function main(): Promise<void> {
       results.scale = sc;
       console.log(`scale: ${sc.workers} workers all advertised after ${sc.allAdvertisedMs} ms (each: median ${sc.perWorkerAdvertisedMs.median}, max ${sc.perWorkerAdvertisedMs.max} ms); container anonymous memory ${sc.containerAnonMiB} MiB, agent RSS ${sc.agentRssMiB} MiB (anonymous ${sc.agentAnonMiB}), host +${sc.hostUsedMiB.perWorker} MiB per worker`);
       console.log(`  collector: ${'error' in sc.collector ? sc.collector.error : `${sc.collector.ads} ads in ${sc.collector.seconds} s = ${sc.collector.adsPerSecond}/s`}`);
+    }
+    if (wanted('fleet')) {
+      const rows = await fleetBench(pool, sizes.fleets);
+      results.fleet = rows;
+      for (const r of rows) {
+        console.log(`fleet of ${r.workers}: burst to first job running ${r.fleet.firstJobRunningMs} ms (plain ${r.plain.firstJobRunningMs} ms, ratio ${r.ratio.firstJobRunning}), to all workers up ${r.fleet.allWorkersUpMs} ms (plain ${r.plain.allWorkersUpMs} ms, ratio ${r.ratio.allWorkersUp})`);
+      }
     }
   } finally {
     await pool.down();

@@ -107,6 +107,7 @@ export class AdminServer {
           cvmfs: status.cvmfs(),
           drainRemainingMs: status.drainDeadline === undefined ? undefined : Math.max(0, status.drainDeadline - Date.now()),
           slots: await status.slots(),
+          host: await status.host?.(),
           jobs: await Promise.all(
             status.jobs().map(async ({ slot, cgroup, jobId, limits, verified, placedAt }) => ({
               slot, cgroup, jobId, limits, verified, runningS: Math.round((Date.now() - placedAt) / 1000), memoryBytes: await status.jobMemoryBytes(cgroup),

@@ -18,6 +18,12 @@ export function statusScreen(s: Record<string, unknown>): string {
     const limits = (job.limits ?? {}) as Record<string, number>;
     lines.push(`  ${String(job.jobId ?? '?')}  ${String(job.slot)}  ${String(job.cgroup)}  memory ${mib(job.memoryBytes)}/${mib(limits.memoryBytes)} MiB  ${String(job.runningS)}s${job.verified ? '' : '  (isolation not yet seen)'}`);
   }
+  const host = s.host as { os?: string; kernel?: string; executeDisk?: Record<string, number | string> } | undefined;
+  if (host) {
+    const disk = host.executeDisk;
+    const free = disk ? `, execute disk ${String(disk.mount)}: ${mib(disk.availableBytes)} MiB free of ${mib(disk.sizeBytes)} MiB` : '';
+    lines.push(`host: ${String(host.os)}, kernel ${String(host.kernel)}${free}`);
+  }
   const cvmfs = (s.cvmfs ?? []) as Record<string, unknown>[];
   if (cvmfs.length) lines.push(`cvmfs: ${cvmfs.map((r) => `${String(r.repo)} ${r.healthy ? 'ok' : 'BROKEN'}${r.required ? '' : ' (optional)'}`).join(', ')}`);
   return `${lines.join('\n')}\n`;

@@ -1,5 +1,6 @@
 import type { SlotState } from '../condor/startd.ts';
 import type { RunningJob } from '../isolation/job-cgroups.ts';
+import type { HostInfo } from './host-info.ts';
 
 export type AgentState = 'starting' | 'running' | 'draining' | 'stopping';
 
@@ -25,6 +26,8 @@ export interface AgentStatus {
    * deadline. It fails when libuv's threads are all stuck, which nothing else the agent reports would show.
    */
   placementCheck?(): Promise<string | undefined>;
+  /** The host and the execute directory's disk (systeminformation, off the start-up path). */
+  host?(): Promise<HostInfo | undefined>;
 }
 
 /** Ready = worth sending work to: advertised, not draining, jobs can be placed, every required CVMFS repository healthy. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DockerApi } from './docker.ts';
+import { fleetAttribute } from './prototype.ts';
 
 /** What every worker of a fleet is started from. Its hash labels each worker, so a changed spec is an upgrade. */
 export interface WorkerSpec {
@@ -77,7 +78,8 @@ export class DockerBackend implements FleetBackend {
 
   async start(spec: WorkerSpec, hash: string, adminToken: string): Promise<string> {
     const name = `${this.fleet}-${hash.slice(0, 6)}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
-    const env = { ...spec.env, WN_ADMIN_TOKEN: adminToken };
+    // Every worker advertises its fleet's name (WnFleet), so jobs can ask for this fleet and demand can match them.
+    const env = { ...spec.env, [`WN_ATTR_${fleetAttribute}`]: this.fleet, WN_ADMIN_TOKEN: adminToken };
     const body = {
       Image: spec.image,
       Hostname: name,

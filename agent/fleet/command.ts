@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
-import type { Argv } from 'yargs';
 import { parseDuration } from '../config/units.ts';
 import { AgentError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-import { DockerBackend, type WorkerSpec } from './backend.ts';
+import { DockerBackend, specHash, type WorkerSpec } from './backend.ts';
 import { FleetController } from './controller.ts';
-import { idleJobs } from './demand.ts';
+import { Demand } from './demand.ts';
 import { DockerApi } from './docker.ts';
 import { readSpecFile } from './spec-file.ts';
+import { parseEnvChanges, rolloutProgress, upgradeSpecFile } from './upgrade.ts';
+import { waitFor } from '../util/wait.ts';
 
-/** `wn-agent fleet run|status`: the options, validated, and the controller wired to the Docker Engine API backend. */
+/** `wn-agent fleet run|status|upgrade`: the options, validated, and the controller wired to the Docker Engine API backend. */
 export interface FleetConfig {
   name: string;
   specFile: string;
@@ -26,26 +27,41 @@ export interface FleetConfig {
   metricsListen?: { host: string; port: number } | undefined;
 }
 
-export function fleetOptions(y: Argv): Argv {
-  return y
-    .option('spec', { type: 'string', describe: 'JSON worker spec (image, env, mounts, network, cpus, memoryMiB, args); re-read every cycle' })
-    .option('name', { type: 'string', default: 'wn', describe: 'fleet name: label wn-fleet=<name> on every worker, prefix of their names' })
-    .option('min', { type: 'string', default: '0', describe: 'workers kept with no demand' })
-    .option('max', { type: 'string', describe: 'workers at most' })
-    .option('max-surge', { type: 'string', default: '1', describe: 'upgrade: workers above the target while old ones are replaced' })
-    .option('max-unavailable', { type: 'string', default: '1', describe: 'workers draining at once, at most (upgrade and scale-down)' })
-    .option('interval', { type: 'string', default: '10s', describe: 'time between two observe-plan-act cycles' })
-    .option('engine-socket', { type: 'string', default: '/run/podman/podman.sock', describe: 'Docker Engine API socket (podman system service, or /var/run/docker.sock)' })
-    .option('admin-token-file', { type: 'string', describe: 'file holding the admin token given to every worker (first line, 16+ characters)' })
-    .option('condor-config', { type: 'string', describe: 'HTCondor configuration reaching the pool, for condor_q (default: $CONDOR_CONFIG)' })
-    .option('job-constraint', { type: 'string', describe: 'extra ClassAd constraint on the idle jobs that count as demand' })
-    .option('metrics-listen', { type: 'string', default: '0.0.0.0:9681', describe: 'host:port for the fleet\'s /metrics and /healthz; off to turn off' });
+/**
+ * `wn-agent fleet upgrade`: writes the new spec; the controller rolls it out (new workers first, old ones drained
+ * within --max-unavailable). With --wait, follows the rollout from the engine until no live worker is outdated.
+ */
+export async function fleetUpgrade(argv: Record<string, unknown>, out: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<void> {
+  const specFile = typeof argv.spec === 'string' && argv.spec ? argv.spec : badFlag('spec', 'required: the worker spec file the controller reads');
+  const image = typeof argv.image === 'string' ? argv.image : undefined;
+  const env = parseEnvChanges(Array.isArray(argv.env) ? argv.env.map(String) : []);
+  if (image === undefined && Object.keys(env).length === 0) badFlag('image', 'give --image and/or --env: nothing to upgrade');
+  const waitMs = argv.wait === undefined ? undefined : (parseDuration(String(argv.wait)) ?? badFlag('wait', `expected a duration such as 2h, got ${JSON.stringify(argv.wait)}`));
+  const result = await upgradeSpecFile(specFile, { image, env });
+  out(result.changed ? `spec ${result.before} -> ${result.after}: written to ${specFile}; the controller rolls it out` : `spec ${result.after} unchanged: nothing to roll out`);
+  if (waitMs === undefined) return;
+  const backend = new DockerBackend(new DockerApi(String(argv.engineSocket)), String(argv.name));
+  let last = '';
+  await waitFor(
+    async () => {
+      const { current, outdated } = await rolloutProgress(backend, result.after);
+      const line = `${current} workers on ${result.after}, ${outdated} outdated`;
+      if (line !== last) out(line);
+      last = line;
+      return outdated === 0 ? true : undefined;
+    },
+    { timeoutMs: waitMs, intervalMs: 2000, what: `every live worker on spec ${result.after}` },
+  ).catch((error: unknown) => {
+    throw new AgentError('WN_ERR_FLEET_ROLLOUT', `--wait ${String(argv.wait)}: the rollout did not finish: ${last || (error as Error).message}`);
+  });
+}
+
+function badFlag(flag: string, message: string): never {
+  throw new AgentError('WN_ERR_CONFIG', `--${flag}: ${message}`);
 }
 
 export function parseFleetConfig(argv: Record<string, unknown>, env: NodeJS.ProcessEnv): FleetConfig {
-  const bad = (flag: string, message: string): never => {
-    throw new AgentError('WN_ERR_CONFIG', `--${flag}: ${message}`);
-  };
+  const bad = badFlag;
   const count = (flag: string, value: unknown, min = 0): number => {
     if (!/^\d+$/.test(String(value ?? ''))) bad(flag, `expected a whole number, got ${JSON.stringify(value)}`);
     const n = Number(value);
@@ -102,11 +118,12 @@ export function fleetController(config: FleetConfig, log: Logger): FleetControll
     }
     return lastGood;
   };
+  const demand = new Demand();
   return new FleetController({
     backend: new DockerBackend(new DockerApi(config.engineSocket), config.name),
     spec,
     limits: { min: config.min, max: config.max, maxSurge: config.maxSurge, maxUnavailable: config.maxUnavailable, jobsPerWorker: 1 },
-    demand: (s) => idleJobs({ cpus: s.cpus ?? 1, memoryMiB: s.memoryMiB ?? 1 << 30, constraint: config.jobConstraint, configFile: config.condorConfig }),
+    demand: (s) => demand.idleJobs({ spec: s, fleet: config.name, specHash: specHash(s), constraint: config.jobConstraint, configFile: config.condorConfig }),
     adminToken: config.adminToken,
     intervalMs: config.intervalMs,
     log,

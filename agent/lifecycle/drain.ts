@@ -16,9 +16,31 @@ export interface DrainResult {
   waitedMs: number;
 }
 
+/** What the drain asks of HTCondor; the default is the real startd through its tools. */
+export interface DrainCondor {
+  /** condor_off -peaceful -startd: no new jobs, running ones may finish. */
+  offPeaceful(): Promise<void>;
+  /** Busy slots now, or 0 once the startd is gone. */
+  busy(): Promise<number>;
+  /** condor_vacate -fast: evict at once, back to the queue as idle. */
+  vacateFast(): Promise<void>;
+}
+
+export function startdDrainCondor(configFile: string, logDir: string): DrainCondor {
+  return {
+    offPeaceful: async () => {
+      await runCondorTool(condorOff, ['-peaceful', '-startd'], { configFile });
+    },
+    // A peaceful shutdown ends the startd when its last job ends: no answer then means no job.
+    busy: async () => busySlots(await startdSlots(configFile, logDir)).length,
+    vacateFast: async () => {
+      await runCondorTool('condor_vacate', ['-fast'], { configFile });
+    },
+  };
+}
+
 export interface DrainOptions {
-  configFile: string;
-  logDir: string;
+  condor: DrainCondor;
   timeoutMs: number;
   /** Aborted by a second stop signal: go to the deadline now. */
   hurry: AbortSignal;
@@ -26,10 +48,10 @@ export interface DrainOptions {
   pollMs?: number;
 }
 
-/** The startd's busy slots, or [] once the startd is gone (a peaceful shutdown ends it when its last job ends). */
+/** The startd's busy slots, or 0 once the startd is gone (a peaceful shutdown ends it when its last job ends). */
 async function busy(options: DrainOptions): Promise<number> {
   try {
-    return busySlots(await startdSlots(options.configFile, options.logDir)).length;
+    return await options.condor.busy();
   } catch {
     return 0;
   }
@@ -40,10 +62,10 @@ async function busy(options: DrainOptions): Promise<number> {
  * rest are vacated (condor_vacate -fast), so they return to the queue as idle jobs, not held and not lost.
  */
 export async function drain(options: DrainOptions): Promise<DrainResult> {
-  const { configFile, timeoutMs, hurry, log, pollMs = 1000 } = options;
+  const { condor, timeoutMs, hurry, log, pollMs = 1000 } = options;
   const started = Date.now();
   const deadline = started + timeoutMs;
-  await runCondorTool(condorOff, ['-peaceful', '-startd'], { configFile });
+  await condor.offPeaceful();
   log.info({ event: 'drain-started', timeoutMs, running: await busy(options) }, 'draining: no new jobs, running jobs may finish');
   let lastReport = started;
   for (;;) {
@@ -56,7 +78,7 @@ export async function drain(options: DrainOptions): Promise<DrainResult> {
       log.warn({ event: 'drain-deadline', running, hurried: hurry.aborted }, `drain deadline: vacating ${running} job(s) back to the queue`);
       // A peaceful shutdown gives jobs unlimited retirement, and a graceful vacate honours it (observed: the slot stays
       // "Claimed Retiring"); a fast vacate evicts at once and the job goes back to the queue as idle.
-      await runCondorTool('condor_vacate', ['-fast'], { configFile }).catch((error: unknown) => {
+      await condor.vacateFast().catch((error: unknown) => {
         log.error({ event: 'vacate-failed', error: (error as Error).message }, 'condor_vacate -fast failed; HTCondor will be stopped directly');
       });
       const vacateDeadline = Date.now() + 60_000;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { discoverCgroups } from '../cgroup/discover.ts';
 import { readContainerLimits } from '../cgroup/limits.ts';
 import { hostFacts } from '../condor/host-facts.ts';
+import { hostInfoReader } from '../admin/host-info.ts';
 import { hasGpuDevices } from '../condor/gpus.ts';
 import { SlotSizes } from '../condor/slot-sizes.ts';
 import { isCondorStarter, JobStartServer } from '../condor/job-start.ts';
@@ -29,7 +30,7 @@ import type { EventHub } from '../events/hub.ts';
 import { createMetrics } from '../admin/metrics.ts';
 import type { AgentStatus } from '../admin/status.ts';
 import { busySlots, startdSlots } from '../condor/startd.ts';
-import { drain, type DrainResult } from './drain.ts';
+import { drain, startdDrainCondor, type DrainResult } from './drain.ts';
 import { IdleClock } from './idle.ts';
 import { StopController, type StopReason } from './stop-request.ts';
 import { MasterSupervisor } from './supervisor.ts';
@@ -77,7 +78,7 @@ async function slotResources(config: AgentConfig, trace: Traceability): Promise<
     flags: { cpus: config.cpus, memoryMiB: config.memoryMiB },
     limits,
     granted: trace.granted,
-    host: needHost ? await hostFacts() : { cpus: 1, memoryMiB: 1 },
+    host: needHost ? hostFacts() : { cpus: 1, memoryMiB: 1 },
     reservedMiB: config.reservedMemoryMiB,
   });
 }
@@ -126,6 +127,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     idleRemainingMs: () => idle?.remaining(Date.now()),
     slots: () => startdSlots(layout.configFile, layout.log).catch(() => []),
     placementCheck: async () => isolation?.jobs.probe(),
+    host: hostInfoReader(layout.execute),
     jobMemoryBytes: async (cgroup) => {
       const tree = isolation?.tree;
       const text = await tree?.read('memory', cgroup, tree.version === 1 ? 'memory.usage_in_bytes' : 'memory.current');
@@ -277,11 +279,17 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
         recent.push(`condor_master ${stream}: ${line}`);
         log.info({ source: 'condor', daemon: 'master', stream }, line);
       });
-    supervisor = new MasterSupervisor(startMaster, config.masterRestarts, log, () => {
-      status.masterRestarts += 1;
-      status.advertised = false;
-      waitAdvertised().then(announce, (error: unknown) => log.error({ event: 'not-advertised', error: (error as Error).message }, 'the restarted startd did not appear in the collector'));
-    }, () => recent.all);
+    supervisor = new MasterSupervisor({
+      start: startMaster,
+      maxRestarts: config.masterRestarts,
+      log,
+      onRestarted: () => {
+        status.masterRestarts += 1;
+        status.advertised = false;
+        waitAdvertised().then(announce, (error: unknown) => log.error({ event: 'not-advertised', error: (error as Error).message }, 'the restarted startd did not appear in the collector'));
+      },
+      recentLog: () => recent.all,
+    });
     const sup = supervisor;
     // Off the cold-start path, while HTCondor starts: no job and no claim can come before the slot is advertised.
     await Promise.all([jobStarts?.start(), startAdmin()]);
@@ -324,7 +332,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     let drained: DrainResult | undefined;
     if (status.advertised && sup.current.state === 'running') {
       status.drainDeadline = Date.now() + request.drainTimeoutMs;
-      drained = await drain({ configFile: layout.configFile, logDir: layout.log, timeoutMs: request.drainTimeoutMs, hurry: stopper.hurry.signal, log }).catch((error: unknown) => {
+      drained = await drain({ condor: startdDrainCondor(layout.configFile, layout.log), timeoutMs: request.drainTimeoutMs, hurry: stopper.hurry.signal, log }).catch((error: unknown) => {
         log.error({ event: 'drain-failed', error: (error as Error).message }, 'drain failed; stopping HTCondor directly');
         return undefined;
       });

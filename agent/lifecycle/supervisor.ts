@@ -1,10 +1,25 @@
 import { stopLeftoverDaemons } from '../condor/leftovers.ts';
-import type { MasterProcess} from '../condor/master.ts';
-import { type MasterExit } from '../condor/master.ts';
+import type { MasterExit, MasterProcess } from '../condor/master.ts';
 import { AgentError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { delay } from '../util/wait.ts';
 import { RestartBudget } from './backoff.ts';
+
+export interface SupervisorOptions {
+  /** Starts condor_master (a fresh process each time). */
+  start: () => MasterProcess;
+  /** Restarts allowed within 10 minutes before the agent gives up (--master-restarts). */
+  maxRestarts: number;
+  log: Logger;
+  /** After a restart: the startd must be seen in the collector again. */
+  onRestarted: () => void;
+  /** HTCondor's last log lines, for the error when the budget is spent. */
+  recentLog: () => string[];
+  /** Stops the dead master's daemons before a new one starts; returns how many (default: every condor daemon in /proc). */
+  stopLeftovers?: () => Promise<number>;
+  /** The first restart's delay, doubled for each further restart within the window (default 1 s). */
+  baseDelayMs?: number;
+}
 
 /**
  * Keeps condor_master running: an exit nobody asked for is followed by a restart with backoff, up to the budget;
@@ -18,20 +33,17 @@ export class MasterSupervisor {
   private stopping = false;
   private readonly budget: RestartBudget;
 
-  constructor(
-    private readonly start: () => MasterProcess,
-    maxRestarts: number,
-    private readonly log: Logger,
-    private readonly onRestarted: () => void,
-    private readonly recentLog: () => string[],
-  ) {
-    this.budget = new RestartBudget(maxRestarts, 10 * 60_000);
+  private readonly log: Logger;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.log = options.log;
+    this.budget = new RestartBudget(options.maxRestarts, 10 * 60_000, options.baseDelayMs);
     this.failed = new Promise((resolve) => (this.resolveFailed = resolve));
     this.current = this.launch();
   }
 
   private launch(): MasterProcess {
-    const master = this.start();
+    const master = this.options.start();
     this.log.info({ event: 'master-started', pid: master.pid, restarts: this.restarts }, 'condor_master started');
     void this.watch(master);
     return master;
@@ -51,18 +63,18 @@ export class MasterSupervisor {
     if (delayMs === undefined) {
       this.resolveFailed(
         new AgentError('WN_ERR_CONDOR_MASTER', `condor_master exited unexpectedly ${this.restarts + 1} times within 10 minutes; giving up (--master-restarts)`, {
-          details: { master: exit, recentCondorLog: this.recentLog() },
+          details: { master: exit, recentCondorLog: this.options.recentLog() },
         }),
       );
       return;
     }
-    const leftovers = await stopLeftoverDaemons();
+    const leftovers = await (this.options.stopLeftovers ?? stopLeftoverDaemons)();
     this.log.warn({ event: 'master-restarting', delayMs, restarts: this.restarts + 1, stoppedDaemons: leftovers }, `restarting condor_master in ${delayMs} ms`);
     await delay(delayMs);
     if (this.stopping) return;
     this.restarts += 1;
     this.current = this.launch();
-    this.onRestarted();
+    this.options.onRestarted();
   }
 
   async stop(gracefulMs: number): Promise<MasterExit> {

@@ -1,0 +1,106 @@
+import { mkdtemp, stat } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AdminServer } from '../../agent/admin/server.ts';
+import type { AgentStatus } from '../../agent/admin/status.ts';
+
+const token = 'an-admin-token-of-32-characters!';
+
+function agentStatus(overrides: Partial<AgentStatus> = {}): AgentStatus {
+  return {
+    state: 'running',
+    startedAt: Date.now() - 5000,
+    advertised: true,
+    masterRestarts: 0,
+    counters: { jobsStarted: 1, jobsFinished: 0, oomKills: 0, jobsVacated: 0 },
+    cvmfs: () => [{ repo: 'atlas.cern.ch', required: true, healthy: true }],
+    jobs: () => [{ slot: 'slot1_1', cgroup: 'jobs/slot1_1', starterPid: 42, jobId: '7.0', limits: { cpuWeight: 100, memoryBytes: 1 << 30 }, verified: true, placedAt: Date.now() - 2000 }],
+    idleRemainingMs: () => undefined,
+    slots: async () => [],
+    jobMemoryBytes: async () => 12345,
+    ...overrides,
+  };
+}
+
+let server: AdminServer | undefined;
+const drains: (number | undefined)[] = [];
+
+async function start(status: AgentStatus, withToken = true): Promise<{ port: number; socketPath: string }> {
+  const socketPath = join(await mkdtemp(join(tmpdir(), 'wn-admin-')), 'admin.sock');
+  server = new AdminServer({
+    listen: { host: '127.0.0.1', port: 0 },
+    socketPath,
+    status,
+    metrics: new Registry(),
+    onDrain: (timeoutMs) => {
+      drains.push(timeoutMs);
+      return 'accepted';
+    },
+    token: withToken ? token : undefined,
+  });
+  await server.start();
+  return { port: server.port ?? 0, socketPath };
+}
+
+function request(target: { port: number } | { socketPath: string }, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ ...('port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socketPath }), method, path, headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+afterEach(async () => {
+  await server?.close();
+  drains.length = 0;
+});
+
+describe('AdminServer', () => {
+  it('answers /healthz, and /readyz with its reasons, without a token', async () => {
+    const tcp = await start(agentStatus({ advertised: false }));
+    expect(await request(tcp, 'GET', '/healthz')).toEqual({ status: 200, body: { status: 'alive', state: 'running' } });
+    const ready = await request(tcp, 'GET', '/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.reasons).toEqual(['the startd is not advertised in the collector']);
+  });
+
+  it('serves /v1/status on TCP only for the bearer token, and on the root-only socket without one', async () => {
+    const { port, socketPath } = await start(agentStatus());
+    expect((await request({ port }, 'GET', '/v1/status')).status).toBe(401);
+    expect((await request({ port }, 'GET', '/v1/status', { authorization: 'Bearer not-the-token-not-the-token-xx' })).status).toBe(401);
+    const withToken = await request({ port }, 'GET', '/v1/status', { authorization: `Bearer ${token}` });
+    expect(withToken.status).toBe(200);
+    expect(withToken.body).toMatchObject({ state: 'running', advertised: true, jobs: [{ jobId: '7.0', memoryBytes: 12345, verified: true }] });
+    expect((await request({ socketPath }, 'GET', '/v1/status')).status).toBe(200);
+    expect((await stat(socketPath)).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses every /v1 call on TCP when no token is configured', async () => {
+    const tcp = await start(agentStatus(), false);
+    expect((await request(tcp, 'GET', '/v1/status', { authorization: 'Bearer anything' })).status).toBe(401);
+    expect((await request(tcp, 'POST', '/v1/drain')).status).toBe(401);
+    expect(drains).toEqual([]);
+  });
+
+  it('takes a drain with an optional timeout, and names a bad one', async () => {
+    const { socketPath } = await start(agentStatus());
+    expect(await request({ socketPath }, 'POST', '/v1/drain?timeout=soon')).toMatchObject({ status: 400, body: { error: expect.stringContaining('timeout: expected a duration') } });
+    expect(await request({ socketPath }, 'POST', '/v1/drain?timeout=10m')).toEqual({ status: 202, body: { drain: 'accepted' } });
+    expect(await request({ socketPath }, 'POST', '/v1/drain')).toEqual({ status: 202, body: { drain: 'accepted' } });
+    expect(drains).toEqual([600_000, undefined]);
+  });
+
+  it('answers 404 for what it does not serve and 500 (not a crash) when reading the status fails', async () => {
+    const { socketPath } = await start(agentStatus({ slots: () => Promise.reject(new Error('startd unreachable')) }));
+    expect((await request({ socketPath }, 'GET', '/v2/anything')).status).toBe(404);
+    expect(await request({ socketPath }, 'GET', '/v1/status')).toEqual({ status: 500, body: { error: 'startd unreachable' } });
+    expect((await request({ socketPath }, 'GET', '/healthz')).status).toBe(200); // still serving
+  });
+});
