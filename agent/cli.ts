@@ -12,7 +12,6 @@ import { createLogger } from './log/logger.ts';
 import { detectTraceability, logFields } from './metadata/traceability.ts';
 import { agentVersion } from './version.ts';
 import { readFileSync } from 'node:fs';
-import { localRequest, remoteRequest } from './admin/client.ts';
 import { statusScreen } from './admin/status-screen.ts';
 import { EventHub } from './events/hub.ts';
 import { logTap } from './events/log-tap.ts';
@@ -29,6 +28,9 @@ function fail(error: AgentError): never {
   process.stderr.write(`${JSON.stringify({ level: 'fatal', code: error.code, msg: error.message })}\n`);
   process.exit(error.exitCode);
 }
+
+// The image's wrapper points Node at the code cache made at build time; the agent's children have no use for it.
+delete process.env.NODE_COMPILE_CACHE;
 
 // WN_ATTR_<Name> variables carry operator attributes, not options: yargs' strict mode would call them unknown.
 const attributeEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith(attributeEnvPrefix)));
@@ -66,7 +68,8 @@ function unreachable(error: unknown): never {
 }
 
 /** status and drain: the local socket, or --url with the token (from outside the container). */
-function adminRequest(argv: Record<string, unknown>, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown }> {
+async function adminRequest(argv: Record<string, unknown>, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown }> {
+  const { localRequest, remoteRequest } = await import('./admin/client.ts');
   if (argv.url === undefined) return localRequest(agentPaths.adminSocket, method, path);
   const fileToken = argv.adminTokenFile ? readFileSync(String(argv.adminTokenFile), 'utf8').split('\n')[0]?.trim() : undefined;
   const token = (argv.adminToken as string | undefined) ?? fileToken;
@@ -106,7 +109,13 @@ async function run(raw: RawOptions): Promise<void> {
   process.exit(summary.exitCode);
 }
 
-await yargs(hideBin(process.argv))
+// `wn-agent run ...` (the image's CMD) goes to the default command as if `run` were not there: yargs renders the whole
+// help text (about 35 ms of CPU at every container start) before it runs a command named on the command line, and not
+// for the default command. `wn-agent run --help` still shows the run options.
+const cliArgs = hideBin(process.argv);
+if (cliArgs[0] === 'run' && !cliArgs.includes('--help')) cliArgs.shift();
+
+await yargs(cliArgs)
   .scriptName('wn-agent')
   .env('WN')
   .version(agentVersion)

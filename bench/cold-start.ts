@@ -33,6 +33,8 @@ async function agentOnce(pool: TestPool, i: number): Promise<{ total: number; ph
       config: at('master-started') - at('agent-starting'),
       'master+startd+first ad': at('startd-advertised') - at('master-started'),
       'seen by condor_status': t0 + total - at('startd-advertised'),
+      // The agent's own part: container start to condor_master exec (its Node start, bundle, checks, configuration).
+      'agent own part': at('master-started') - started,
     },
   };
 }

@@ -17,6 +17,8 @@ export interface FleetBenchRow {
   fleet: FleetTimes;
   /** The same workers started by hand (podman run) at the moment of the burst: no detection at all. */
   plain: FleetTimes;
+  /** What the controller did meanwhile: workers it started (more than N means some did not come up), failed cycles. */
+  controller: { started: number; cycleErrors: number; firstStartAfterMs: number | undefined };
   /** fleet / plain: what deciding from the pool's demand costs. */
   ratio: { firstJobRunning: number; allWorkersUp: number };
 }
@@ -76,10 +78,20 @@ export async function fleetBench(pool: TestPool, sizes: readonly number[]): Prom
     }
     const fleet = new TestFleet('fb', pool);
     let measured: FleetTimes;
+    let controller: FleetBenchRow['controller'];
     try {
       await fleet.up(fleet.spec({ env: { WN_IDLE_TIMEOUT: '5m' } }), ['--min', '0', '--max', String(n), '--metrics-listen', 'off']);
       await fleet.observing();
+      const t0 = Date.now();
       measured = await burst(pool, fleet.name, n, () => Promise.resolve());
+      const events = await fleet.events();
+      const started = events.filter((e) => e.event === 'fleet-worker-started');
+      const first = started[0]?.time;
+      controller = {
+        started: started.length,
+        cycleErrors: events.filter((e) => e.event === 'fleet-cycle-failed').length,
+        firstStartAfterMs: typeof first === 'string' ? Date.parse(first) - t0 : undefined,
+      };
     } finally {
       await fleet.down();
     }
@@ -87,6 +99,7 @@ export async function fleetBench(pool: TestPool, sizes: readonly number[]): Prom
       workers: n,
       fleet: measured,
       plain,
+      controller,
       ratio: { firstJobRunning: round(measured.firstJobRunningMs / plain.firstJobRunningMs, 2), allWorkersUp: round(measured.allWorkersUpMs / plain.allWorkersUpMs, 2) },
     });
   }

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       const rows = await fleetBench(pool, sizes.fleets);
       results.fleet = rows;
       for (const r of rows) {
-        console.log(`fleet of ${r.workers}: burst to first job running ${r.fleet.firstJobRunningMs} ms (plain ${r.plain.firstJobRunningMs} ms, ratio ${r.ratio.firstJobRunning}), to all workers up ${r.fleet.allWorkersUpMs} ms (plain ${r.plain.allWorkersUpMs} ms, ratio ${r.ratio.allWorkersUp})`);
+        console.log(`fleet of ${r.workers}: burst to first job running ${r.fleet.firstJobRunningMs} ms (plain ${r.plain.firstJobRunningMs} ms, ratio ${r.ratio.firstJobRunning}), to all workers up ${r.fleet.allWorkersUpMs} ms (plain ${r.plain.allWorkersUpMs} ms, ratio ${r.ratio.allWorkersUp}); controller: first start ${r.controller.firstStartAfterMs} ms after the burst, ${r.controller.started} started, ${r.controller.cycleErrors} failed cycles`);
       }
     }
   } finally {

@@ -9,6 +9,7 @@ bash scripts/check-network.sh
 [ -d node_modules ] || { say "npm ci"; npm ci --no-audit --no-fund >/dev/null; }
 say "bundling the agent (dist/wn-agent.mjs and its chunks)"
 node scripts/build.mjs
+bash scripts/fetch-node.sh
 revision=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- 2>/dev/null || revision="$revision-dirty"
 version=$(node -p 'require("./package.json").version')

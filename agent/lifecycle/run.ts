@@ -24,10 +24,8 @@ import { condorLayout } from '../condor/layout.ts';
 import { LogForwarder } from '../condor/log-forwarder.ts';
 import { parseDaemonLogLine } from '../condor/log-line.ts';
 import { MasterProcess, type MasterExit } from '../condor/master.ts';
-import { AdminServer } from '../admin/server.ts';
-import { EventStream } from '../admin/events-ws.ts';
+import type { AdminServer } from '../admin/server.ts';
 import type { EventHub } from '../events/hub.ts';
-import { createMetrics } from '../admin/metrics.ts';
 import type { AgentStatus } from '../admin/status.ts';
 import { busySlots, startdSlots } from '../condor/startd.ts';
 import { drain, startdDrainCondor, type DrainResult } from './drain.ts';
@@ -213,6 +211,9 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     await cvmfs.start();
 
     const startAdmin = async (): Promise<void> => {
+      // Imported here, after condor_master started: HTTP(S), the websocket and Prometheus' client (and the Node
+      // modules they load) are not needed before the first slot ad, and loading them is CPU on every cold start.
+      const [{ AdminServer }, { EventStream }, { createMetrics }] = await Promise.all([import('../admin/server.ts'), import('../admin/events-ws.ts'), import('../admin/metrics.ts')]);
       const events = config.adminToken && config.adminListen
         ? new EventStream(hub, { token: config.adminToken, maxClients: config.adminMaxClients, maxBufferedBytes: 1 << 20, heartbeatMs: 30_000 })
         : undefined;
@@ -251,9 +252,13 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       'HTCondor configuration written',
     );
 
+    // When the startd last said it sent its first ad ("Initial update sent to collector(s)", StartLog at the default
+    // level): the collector is asked only from then on, instead of a condor_status process every 200 ms meanwhile.
+    let initialUpdateAt = 0;
     forwarder = new LogForwarder(layout.log, (entry) => {
       const parsed = parseDaemonLogLine(entry.line);
       if (entry.daemon === 'startd') slotSizes.observe(parsed.msg);
+      if (entry.daemon === 'startd' && parsed.msg.startsWith('Initial update sent to collector')) initialUpdateAt = Date.now();
       recent.push(`${entry.file}: ${entry.line}`);
       // The CVMFS cron job starts every 2 s; its start lines are routine, kept at debug.
       const level = parsed.msg.startsWith('STARTD_CRON job WNCVMFS started') ? 'debug' : parsed.level;
@@ -262,14 +267,19 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     await forwarder.start();
 
     // Advertised = the collector holds our slot ad: the fact condor_status shows an operator.
-    const waitAdvertised = (): Promise<SlotAd[]> =>
-      waitFor<SlotAd[]>(
+    // The log line is a hint, never the proof: without it (another HTCondor version, a log that could not be read)
+    // the collector is asked anyway once 10 s have passed.
+    const waitAdvertised = (): Promise<SlotAd[]> => {
+      const since = Date.now();
+      return waitFor<SlotAd[]>(
         async () => {
+          if (initialUpdateAt < since && Date.now() - since < 10_000) return undefined;
           const ads = await ownSlotAds(layout.configFile, instanceId);
           return ads.length > 0 ? ads : undefined;
         },
-        { timeoutMs: config.startupTimeoutMs, intervalMs: 200, what: 'startd ad in the collector' },
+        { timeoutMs: config.startupTimeoutMs, intervalMs: 100, what: 'startd ad in the collector' },
       );
+    };
     const announce = (ads: SlotAd[]): void => {
       status.advertised = true;
       log.info({ event: 'startd-advertised', slots: ads.map((ad) => ad.name), elapsedMs: Date.now() - startedAt, masterRestarts: status.masterRestarts }, 'startd advertised in the collector');
