@@ -1,5 +1,6 @@
 import { podman } from '../test/support/exec.ts';
 import type { TestPool } from '../test/support/pool.ts';
+import { repoRoot } from '../test/support/exec.ts';
 import { advertisedAfter, removeContainer, startPlain } from './workers.ts';
 import { median } from './stats.ts';
 
@@ -7,11 +8,14 @@ export interface ColdStartResult {
   runs: number;
   agentMedianMs: number;
   plainMedianMs: number;
+  /** The plain worker with the startd's start-up reduced to what cannot be turned off (bench/plain-minimal.conf). */
+  limitMedianMs: number;
   ratio: number;
   addedMs: number;
   phasesMedianMs: Record<string, number>;
   agentMs: number[];
   plainMs: number[];
+  limitMs: number[];
 }
 
 /** Container start until condor_status lists the slot: the agent image as shipped, given only CONDOR_HOST and the password. */
@@ -39,10 +43,10 @@ async function agentOnce(pool: TestPool, i: number): Promise<{ total: number; ph
   };
 }
 
-async function plainOnce(pool: TestPool, i: number): Promise<number> {
-  const name = `wn-${pool.name}-plain-${i}`;
+async function plainOnce(pool: TestPool, i: number, variant: 'plain' | 'limit' = 'plain'): Promise<number> {
+  const name = `wn-${pool.name}-${variant}-${i}`;
   const t0 = Date.now();
-  await startPlain(pool, name);
+  await startPlain(pool, name, variant === 'limit' ? [`${repoRoot}bench/plain-minimal.conf`] : []);
   const total = await advertisedAfter(pool, `BenchName == "${name}"`, t0);
   await removeContainer(name);
   return total;
@@ -52,9 +56,11 @@ async function plainOnce(pool: TestPool, i: number): Promise<number> {
 export async function coldStart(pool: TestPool, runs: number): Promise<ColdStartResult> {
   const agent: { total: number; phases: Record<string, number> }[] = [];
   const plain: number[] = [];
+  const limit: number[] = [];
   for (let i = 0; i < runs; i++) {
     agent.push(await agentOnce(pool, i));
     plain.push(await plainOnce(pool, i));
+    limit.push(await plainOnce(pool, i, 'limit'));
   }
   const phaseNames = Object.keys(agent[0]?.phases ?? {});
   const agentMs = agent.map((a) => a.total);
@@ -62,10 +68,12 @@ export async function coldStart(pool: TestPool, runs: number): Promise<ColdStart
     runs,
     agentMedianMs: median(agentMs),
     plainMedianMs: median(plain),
+    limitMedianMs: median(limit),
     ratio: median(agentMs) / median(plain),
     addedMs: median(agentMs) - median(plain),
     phasesMedianMs: Object.fromEntries(phaseNames.map((p) => [p, median(agent.map((a) => a.phases[p] ?? NaN))])),
     agentMs,
     plainMs: plain,
+    limitMs: limit,
   };
 }

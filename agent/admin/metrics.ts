@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { agentVersion } from '../version.ts';
 import type { AgentStatus } from './status.ts';
 
@@ -39,6 +39,14 @@ export function createMetrics(status: AgentStatus, build: { version: string; rev
       this.inc(status.masterRestarts);
     },
   });
+  const jobStart = new Histogram({
+    name: 'wn_agent_job_start_step_seconds',
+    help: "The agent's own part of each job start, by step: placement (the starter moved into its job's cgroup) and attributes (traceability attributes recorded while the job waits)",
+    labelNames: ['step'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  status.jobStartSteps?.listen((step, seconds) => jobStart.observe({ step }, seconds));
   new Gauge({ name: 'wn_agent_running_jobs', help: 'Jobs running in their own cgroups', registers: [registry], collect() { this.set(status.jobs().length); } });
   new Gauge({
     name: 'wn_agent_idle_remaining_seconds',

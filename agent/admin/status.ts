@@ -4,6 +4,25 @@ import type { HostInfo } from './host-info.ts';
 
 export type AgentState = 'starting' | 'running' | 'draining' | 'stopping';
 
+export type JobStartStep = 'placement' | 'attributes';
+
+/**
+ * The agent's own steps of each job start, as they happen: placement (the starter in its cgroup) and attributes (the
+ * traceability attributes recorded while the job wrapper waits). Metrics listen once they are loaded (after
+ * condor_master starts, before any job can); until then nothing is kept.
+ */
+export class JobStartSteps {
+  private listener: ((step: JobStartStep, seconds: number) => void) | undefined;
+
+  observe(step: JobStartStep, ms: number): void {
+    this.listener?.(step, ms / 1000);
+  }
+
+  listen(listener: (step: JobStartStep, seconds: number) => void): void {
+    this.listener = listener;
+  }
+}
+
 /** What the agent knows about itself now: read by /readyz, /metrics and `wn-agent status`. */
 export interface AgentStatus {
   state: AgentState;
@@ -26,6 +45,8 @@ export interface AgentStatus {
    * deadline. It fails when libuv's threads are all stuck, which nothing else the agent reports would show.
    */
   placementCheck?(): Promise<string | undefined>;
+  /** The agent's part of each job start, for the histogram in /metrics. */
+  jobStartSteps?: JobStartSteps;
   /** The host and the execute directory's disk (systeminformation, off the start-up path). */
   host?(): Promise<HostInfo | undefined>;
 }

@@ -32,6 +32,22 @@ export interface JobCgroupOptions extends JobLimitOptions {
   pollMs: number;
 }
 
+export interface JobCgroupsInput {
+  tree: CgroupTree;
+  /** The dynamic slot's size, asked of the startd. */
+  resourcesOf: (slot: string) => Promise<{ cpus: number; memoryMiB: number }>;
+  /** The partitionable slot's size: the limits used when the slot cannot be asked. */
+  fallback: { cpus: number; memoryMiB: number };
+  options: JobCgroupOptions;
+  log: Logger;
+  /** A job's cgroup was removed after its end; whether the kernel OOM-killed something in it. */
+  onFinished?: (oomKilled: boolean, starterPid: number) => void;
+  /** The dynamic slot's size if the agent already knows it (from StartLog): no question to the startd. */
+  knownSize?: (slot: string) => Promise<{ cpus: number; memoryMiB: number } | undefined>;
+  /** A starter was placed in its job's cgroup, after this long (the agent's first step of a job start). */
+  onPlaced?: (placementMs: number) => void;
+}
+
 const jobIdOf = (executeDir: string, starterPid: number): Promise<string | undefined> => jobIdIn(join(executeDir, `dir_${starterPid}`));
 
 const nsLink = (pid: number | 'self', ns: 'pid' | 'mnt'): Promise<string | undefined> => readlink(`/proc/${pid}/ns/${ns}`).catch(() => undefined);
@@ -45,18 +61,25 @@ export class JobCgroups {
   private readonly jobs = new Map<string, RunningJob>();
   private readonly loop: PollLoop;
 
-  constructor(
-    private readonly tree: CgroupTree,
-    private readonly resourcesOf: (slot: string) => Promise<{ cpus: number; memoryMiB: number }>,
-    /** The partitionable slot's size: the limits used when the slot cannot be asked. */
-    private readonly fallback: { cpus: number; memoryMiB: number },
-    private readonly options: JobCgroupOptions,
-    private readonly log: Logger,
-    private readonly onFinished: (oomKilled: boolean, starterPid: number) => void = () => {},
-    /** The dynamic slot's size if the agent already knows it (from StartLog): no question to the startd. */
-    private readonly knownSize: (slot: string) => Promise<{ cpus: number; memoryMiB: number } | undefined> = async () => undefined,
-  ) {
-    this.loop = new PollLoop(() => this.poll(), options.pollMs);
+  private readonly tree: CgroupTree;
+  private readonly resourcesOf: JobCgroupsInput['resourcesOf'];
+  private readonly fallback: JobCgroupsInput['fallback'];
+  private readonly options: JobCgroupOptions;
+  private readonly log: Logger;
+  private readonly onFinished: NonNullable<JobCgroupsInput['onFinished']>;
+  private readonly knownSize: NonNullable<JobCgroupsInput['knownSize']>;
+  private readonly onPlaced: NonNullable<JobCgroupsInput['onPlaced']>;
+
+  constructor(input: JobCgroupsInput) {
+    this.tree = input.tree;
+    this.resourcesOf = input.resourcesOf;
+    this.fallback = input.fallback;
+    this.options = input.options;
+    this.log = input.log;
+    this.onFinished = input.onFinished ?? (() => {});
+    this.knownSize = input.knownSize ?? (async () => undefined);
+    this.onPlaced = input.onPlaced ?? (() => {});
+    this.loop = new PollLoop(() => this.poll(), this.options.pollMs);
   }
 
   get running(): RunningJob[] {
@@ -126,6 +149,7 @@ export class JobCgroups {
       { event: 'job-placed', slot: job.slot, cgroup: job.cgroup, starterPid: job.starterPid, limits: job.limits, limitsFrom, placementMs: round(placementMs), limitsMs: round(limitsMs) },
       `${job.slot}: starter in ${job.cgroup}`,
     );
+    this.onPlaced(placementMs);
   }
 
   /** Controllers side by side, each one's files in order (the CFS period before the quota that refers to it). */

@@ -29,6 +29,8 @@ export async function startIsolation(
     slot: { cpus: number; memoryMiB: number };
     /** A dynamic slot's size when the agent has read it in StartLog. */
     knownSize?: (slot: string) => Promise<{ cpus: number; memoryMiB: number } | undefined>;
+    /** A starter was placed, after this many ms. */
+    onPlaced?: (placementMs: number) => void;
   },
   log: Logger,
   onFinished: (oomKilled: boolean, starterPid: number) => void = () => {},
@@ -40,15 +42,16 @@ export async function startIsolation(
     { event: 'cgroups-delegated', cgroupMode: plan.cgroupMode, version: plan.tree.version, hierarchies: plan.tree.hierarchies, moved: delegation.moved, removedLeftovers: delegation.removedLeftovers },
     `cgroup v${plan.tree.version}: agent in ${plan.tree.hierarchies[0] ?? '?'}/agent, jobs under jobs/`,
   );
-  const jobs = new JobCgroups(
-    plan.tree,
-    (slotName) => slotResources(layout.configFile, layout.log, machineName, slotName),
-    slot,
-    { pidsMax: config.jobPidsMax, cpuHardLimit: config.jobCpuHardLimit, executeDir: layout.execute, pollMs: 250 },
+  const jobs = new JobCgroups({
+    tree: plan.tree,
+    resourcesOf: (slotName) => slotResources(layout.configFile, layout.log, machineName, slotName),
+    fallback: slot,
+    options: { pidsMax: config.jobPidsMax, cpuHardLimit: config.jobCpuHardLimit, executeDir: layout.execute, pollMs: 250 },
     log,
     onFinished,
-    input.knownSize,
-  );
+    knownSize: input.knownSize,
+    onPlaced: input.onPlaced,
+  });
   const placement = new PlacementServer(
     join(agentPaths.runtimeDir, 'placement'),
     (request) => jobs.place(request),

@@ -26,7 +26,7 @@ import { parseDaemonLogLine } from '../condor/log-line.ts';
 import { MasterProcess, type MasterExit } from '../condor/master.ts';
 import type { AdminServer } from '../admin/server.ts';
 import type { EventHub } from '../events/hub.ts';
-import type { AgentStatus } from '../admin/status.ts';
+import { JobStartSteps, type AgentStatus } from '../admin/status.ts';
 import { busySlots, startdSlots } from '../condor/startd.ts';
 import { drain, startdDrainCondor, type DrainResult } from './drain.ts';
 import { IdleClock } from './idle.ts';
@@ -114,7 +114,9 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
   const idle = config.idleTimeoutMs === undefined ? undefined : new IdleClock(config.idleTimeoutMs, startedAt);
   const stopper = new StopController();
   const background = new AbortController();
+  const jobStartSteps = new JobStartSteps();
   const status: AgentStatus = {
+    jobStartSteps,
     state: 'starting',
     startedAt,
     advertised: false,
@@ -183,6 +185,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
           void isolation?.jobs.checkStarter(start.starterPid);
           const slot = isolation?.jobs.running.find((job) => job.starterPid === start.starterPid)?.slot;
           const where = { jobId: start.jobId, ...(slot ? { slot } : {}), starterPid: start.starterPid };
+          status.jobStartSteps?.observe('attributes', start.recordMs);
           if (start.failed.length === 0) log.info({ event: 'job-attributes-recorded', ...where, recordMs: start.recordMs }, `job ${start.jobId}: traceability attributes recorded`);
           else log.warn({ event: 'job-attributes-failed', ...where, failed: start.failed, error: start.error }, `job ${start.jobId} runs without ${start.failed.join(', ')}`);
         },
@@ -202,7 +205,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       await forwarder?.flush('StartLog'); // StartLog to its end: the claim's "New dSlot" lines came before this activation
       return slotSizes.get(slot);
     };
-    isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources, knownSize }, log, (oomKilled, starterPid) => {
+    isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources, knownSize, onPlaced: (ms) => jobStartSteps.observe('placement', ms) }, log, (oomKilled, starterPid) => {
       jobStarts?.forget(starterPid);
       status.counters.jobsFinished += 1;
       if (oomKilled) status.counters.oomKills += 1;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../agent/admin/metrics.ts';
-import type { AgentStatus } from '../../agent/admin/status.ts';
+import { JobStartSteps, type AgentStatus } from '../../agent/admin/status.ts';
 
 // A status object written here (the real one is read by the lifecycle integration test through the worker's port).
 const status: AgentStatus = {
@@ -31,5 +31,20 @@ describe('the agent metrics, named by Prometheus rules', () => {
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
     expect(text).not.toMatch(/job="/);
     expect(text).not.toMatch(/^wn_agent_(process|nodejs)_/m);
+  });
+
+  it("has a histogram of the agent's part of job start, by step, fed as jobs start", async () => {
+    const steps = new JobStartSteps();
+    steps.observe('placement', 3); // before metrics exist: not kept
+    const registry = createMetrics({ ...status, jobStartSteps: steps });
+    steps.observe('placement', 7.3);
+    steps.observe('placement', 40);
+    steps.observe('attributes', 8);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^# TYPE wn_agent_job_start_step_seconds histogram$/m);
+    expect(text).toMatch(/^wn_agent_job_start_step_seconds_bucket\{le="0.01",step="placement"\} 1$/m);
+    expect(text).toMatch(/^wn_agent_job_start_step_seconds_bucket\{le="0.05",step="placement"\} 2$/m);
+    expect(text).toMatch(/^wn_agent_job_start_step_seconds_count\{step="placement"\} 2$/m);
+    expect(text).toMatch(/^wn_agent_job_start_step_seconds_sum\{step="attributes"\} 0.008$/m);
   });
 });
