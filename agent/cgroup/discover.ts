@@ -1,6 +1,6 @@
 import { access, constants, readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { parseMountInfo, parseProcCgroup, type Mount } from './mountinfo.ts';
+import { parseMountInfo, parseProcCgroup, type Mount } from '../util/mountinfo.ts';
 
 export type CgroupVersion = 1 | 2;
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { CgroupDir, CgroupLayout } from './discover.ts';
+import { countCpuList } from '../util/cpu-list.ts';
 
 /** The limits a container runtime set on our cgroup, as far as we can see them. */
 export interface ContainerLimits {
@@ -21,18 +22,6 @@ async function read(dir: string, file: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** "0-3,8,10-11" → 7 */
-export function countCpuList(list: string): number | undefined {
-  if (!list.trim()) return undefined;
-  let count = 0;
-  for (const part of list.trim().split(',')) {
-    const [from, to] = part.split('-').map(Number);
-    if (from === undefined || Number.isNaN(from)) return undefined;
-    count += to === undefined ? 1 : to - from + 1;
-  }
-  return count;
 }
 
 /** Walks from our cgroup up to the mount point: a parent's limit binds us too. The smallest wins. */

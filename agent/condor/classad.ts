@@ -41,7 +41,3 @@ export function configClassAdString(value: string): string {
   return `strcat(${args.join(', "$", ')})`;
 }
 
-/** ClassAd attribute names: a letter or underscore, then letters, digits and underscores. */
-export function isAttributeName(name: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
-}

@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { chmod, lstat, mkdir, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { parseMountInfo } from '../cgroup/mountinfo.ts';
+import { parseMountInfo } from '../util/mountinfo.ts';
+import { runBounded } from '../util/run.ts';
 import { AgentError } from '../errors.ts';
 
 /** A secret as the operator mounted it: the pool password, the token directory, the admin token, the TLS key. */
@@ -32,7 +31,8 @@ export interface HideOptions {
 }
 
 const runMount = async (args: readonly string[]): Promise<void> => {
-  await promisify(execFile)('mount', [...args], { timeout: 10_000 });
+  const result = await runBounded('mount', args, { timeoutMs: 10_000 });
+  if (!result.ok) throw new Error(`mount ${args.join(' ')}: ${result.why}`);
 };
 
 const within = (path: string, dir: string): boolean => path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);

@@ -1,4 +1,4 @@
-import { chown, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError } from '../errors.ts';
 import type { CondorLayout } from './layout.ts';
@@ -47,9 +47,3 @@ export async function listSiteConfig(dir: string): Promise<string[]> {
     .map((name) => join(dir, name));
 }
 
-/** Write-then-rename, so a condor tool never reads half a file. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, text, { mode: 0o644 });
-  await rename(temporary, path);
-}

@@ -1,6 +1,6 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseMountInfo } from '../cgroup/mountinfo.ts';
+import { parseMountInfo } from '../util/mountinfo.ts';
 import { readUntrustedFile, UntrustedFileError } from '../util/untrusted-file.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { runBounded } from '../util/run.ts';
 import { join } from 'node:path';
 import { condorPaths } from '../config/options.ts';
 import { AgentError } from '../errors.ts';
@@ -12,22 +12,9 @@ export interface ToolOptions {
  * Runs an HTCondor command-line tool against the agent's own configuration and returns its stdout.
  * Tools are bounded by a timeout: a collector that does not answer must not hang a control loop.
  */
-export function runCondorTool(tool: string, args: readonly string[], { configFile, timeoutMs = 20_000 }: ToolOptions): Promise<string> {
+export async function runCondorTool(tool: string, args: readonly string[], { configFile, timeoutMs = 20_000 }: ToolOptions): Promise<string> {
   const file = tool.startsWith('/') ? tool : join(condorPaths.bin, tool);
-  return new Promise((resolve, reject) => {
-    execFile(
-      file,
-      args,
-      { env: { ...process.env, CONDOR_CONFIG: configFile }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => {
-        if (!error) return resolve(stdout);
-        const why = error.killed ? `timed out after ${timeoutMs} ms` : `exit ${String(error.code)}`;
-        reject(
-          new AgentError('WN_ERR_CONDOR_TOOL', `${tool} ${args.join(' ')}: ${why}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, {
-            cause: error,
-          }),
-        );
-      },
-    );
-  });
+  const result = await runBounded(file, args, { timeoutMs, env: { ...process.env, CONDOR_CONFIG: configFile }, maxBuffer: 16 << 20 });
+  if (!result.ok) throw new AgentError('WN_ERR_CONDOR_TOOL', `${tool} ${args.join(' ')}: ${result.why}`);
+  return result.stdout;
 }

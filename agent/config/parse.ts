@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isReservedAttribute } from '../metadata/attribute-names.ts';
-import { isAttributeName } from '../condor/classad.ts';
+import { isAttributeName, isReservedAttribute } from '../metadata/attribute-names.ts';
 import { configError } from '../errors.ts';
 import { cvmfsModes, defaults, jobIsolationModes, logLevels, type AgentConfig, type CvmfsConfig, type CvmfsMode, type JobIsolationMode, type LogLevel } from './options.ts';
 import { parseDuration, parseSizeMiB } from './units.ts';

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../condor/prepare.ts';
+import { writeFileAtomic } from '../util/files.ts';
 import type { CvmfsConfig } from '../config/options.ts';
 import { AgentError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';

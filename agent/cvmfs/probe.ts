@@ -1,4 +1,4 @@
-import { runBounded } from './mounts.ts';
+import { runWithin } from './mounts.ts';
 
 export interface ProbeResult {
   ok: boolean;
@@ -19,7 +19,7 @@ if command -v getfattr >/dev/null 2>&1; then getfattr --only-values -n user.revi
 
 export async function probeRepo(dir: string, timeoutMs: number): Promise<ProbeResult> {
   const started = Date.now();
-  const result = await runBounded('sh', ['-c', script, 'probe', dir], timeoutMs);
+  const result = await runWithin('sh', ['-c', script, 'probe', dir], timeoutMs);
   const ms = Date.now() - started;
   if (!result.ok) return { ok: false, ms, error: result.output };
   const revision = /^\d+$/.test(result.output) ? Number(result.output) : undefined;

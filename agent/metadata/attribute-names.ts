@@ -20,3 +20,8 @@ const reserved = new Set<string>([...traceabilityAttributes, ...schedulerAttribu
 export function isReservedAttribute(name: string): boolean {
   return reserved.has(name.toLowerCase()) || cvmfsPattern.test(name);
 }
+
+/** ClassAd attribute names: a letter or underscore, then letters, digits and underscores. */
+export function isAttributeName(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+}

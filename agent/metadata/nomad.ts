@@ -1,4 +1,4 @@
-import { countCpuList } from '../cgroup/limits.ts';
+import { countCpuList } from '../util/cpu-list.ts';
 import { pickAttributes, type Env, type SchedulerFacts } from './scheduler.ts';
 
 /** Nomad's task runtime environment (Nomad docs, "Runtime Environment"): NOMAD_ALLOC_ID and friends. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cgroupDir, discoverFromText } from '../../agent/cgroup/discover.ts';
-import { parseMountInfo, parseProcCgroup } from '../../agent/cgroup/mountinfo.ts';
+import { parseMountInfo, parseProcCgroup } from '../../agent/util/mountinfo.ts';
 
 // Real formats: this machine's hybrid layout seen from a podman container without a cgroup namespace (cgroupfs rooted
 // at the container's cgroup), a pure v2 host with a cgroup namespace, and a joint cpu,cpuacct v1 host (EL7 style).

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CgroupDir, CgroupLayout } from '../../agent/cgroup/discover.ts';
-import { countCpuList, readContainerLimits } from '../../agent/cgroup/limits.ts';
+import { readContainerLimits } from '../../agent/cgroup/limits.ts';
 
 async function tree(files: Record<string, string>): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'wn-cg-'));
@@ -15,15 +15,6 @@ async function tree(files: Record<string, string>): Promise<string> {
 }
 
 const layoutOf = (entries: Record<string, CgroupDir>): CgroupLayout => ({ mode: 'v1', controllers: new Map(Object.entries(entries)) });
-
-describe('countCpuList', () => {
-  it.each([
-    ['0-3', 4],
-    ['0-3,8,10-11', 7],
-    ['5', 1],
-    ['', undefined],
-  ])('%j → %s', (list, count) => expect(countCpuList(list)).toBe(count));
-});
 
 describe('readContainerLimits', () => {
   it('v1 files in a synthetic tree: memory limit, CFS quota and cpuset', async () => {

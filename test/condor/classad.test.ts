@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classAdString, configClassAdString, isAttributeName } from '../../agent/condor/classad.ts';
+import { classAdString, configClassAdString } from '../../agent/condor/classad.ts';
+import { isAttributeName } from '../../agent/metadata/attribute-names.ts';
 
 describe('classAdString', () => {
   it.each([

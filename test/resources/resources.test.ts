@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideResources, type ResourceFacts } from '../../agent/condor/resources.ts';
+import { decideResources, type ResourceFacts } from '../../agent/resources/resources.ts';
 
 const base: ResourceFacts = { flags: {}, limits: {}, granted: {}, host: { cpus: 64, memoryMiB: 256_000 }, reservedMiB: 256 };
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasGpuDevices } from '../../agent/condor/gpus.ts';
+import { hasGpuDevices } from '../../agent/resources/gpus.ts';
 
 describe('hasGpuDevices (a directory standing in for /dev)', () => {
   it('sees NVIDIA and AMD compute device nodes, and nothing else', async () => {

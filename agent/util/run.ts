@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+
+export interface BoundedResult {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+  /** Killed at the deadline (SIGKILL): a hung FUSE mount or an unanswering collector. */
+  timedOut: boolean;
+  /** What went wrong, in one line: "timed out after N ms", or the exit and the last lines of stderr. */
+  why: string;
+}
+
+/**
+ * Runs a program with a hard deadline and bounded output, never through a shell: every external command the agent
+ * starts goes through here, so none can hang a control loop or fill memory.
+ */
+export function runBounded(
+  file: string,
+  args: readonly string[],
+  { timeoutMs, env, maxBuffer = 1 << 20 }: { timeoutMs: number; env?: NodeJS.ProcessEnv; maxBuffer?: number },
+): Promise<BoundedResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer, ...(env ? { env } : {}) }, (error, stdout, stderr) => {
+      if (!error) return resolve({ ok: true, stdout, stderr, timedOut: false, why: '' });
+      const timedOut = error.killed === true;
+      const why = timedOut ? `timed out after ${timeoutMs} ms` : `exit ${String(error.code)}: ${stderr.trim().split('\n').slice(-3).join(' | ') || error.message}`;
+      resolve({ ok: false, stdout, stderr, timedOut, why });
+    });
+  });
+}
