@@ -52,7 +52,9 @@ function unknownArgumentMessage(message: string, known: readonly string[]): stri
   const unknown = Object.keys(process.env).filter((key) => key.startsWith('WN_'));
   const named = unknown.filter((key) => message.toLowerCase().includes(key.slice(3).toLowerCase().replaceAll('_', '')));
   // yargs lists a dashed flag twice (idle-timout, idleTimout): one hint per flag.
-  const words = (/Unknown arguments?: (.*)$/.exec(message)?.[1]?.split(', ') ?? []).filter((w, _i, all) => !/[A-Z]/.test(w) || !all.some((o) => o.includes('-') && o.replaceAll('-', '').toLowerCase() === w.toLowerCase()));
+  const words = (/Unknown arguments?: (.*)$/.exec(message)?.[1]?.split(', ') ?? []).filter(
+    (w, _i, all) => !/[A-Z]/.test(w) || !all.some((o) => o.includes('-') && o.replaceAll('-', '').toLowerCase() === w.toLowerCase()),
+  );
   const hints = words.flatMap((word) => {
     const near = nearest(word, known);
     return near ? [`${word}: did you mean --${near} (WN_${near.toUpperCase().replaceAll('-', '_')})?`] : [];
@@ -68,7 +70,11 @@ function unreachable(error: unknown): never {
 }
 
 /** status and drain: the local socket, or --url with the token (from outside the container). */
-async function adminRequest(argv: Record<string, unknown>, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown }> {
+async function adminRequest(
+  argv: Record<string, unknown>,
+  method: 'GET' | 'POST',
+  path: string,
+): Promise<{ status: number; body: unknown }> {
   const { localRequest, remoteRequest } = await import('./admin/client.ts');
   if (argv.url === undefined) return localRequest(agentPaths.adminSocket, method, path);
   const fileToken = argv.adminTokenFile ? readFileSync(String(argv.adminTokenFile), 'utf8').split('\n')[0]?.trim() : undefined;
@@ -86,7 +92,12 @@ const remoteOptions = <T>(y: Argv<T>): Argv<T> =>
 async function run(raw: RawOptions): Promise<void> {
   // argv is world-readable in /proc/<pid>/cmdline, tini's (PID 1) included, for the container's whole life.
   if (hideBin(process.argv).some((arg) => /^--admin-?token(=|$)/i.test(arg))) {
-    fail(new AgentError('WN_ERR_CONFIG', '--admin-token: a token on the command line is readable by every process of the container in /proc/<pid>/cmdline; give it as WN_ADMIN_TOKEN or --admin-token-file (WN_ADMIN_TOKEN_FILE)'));
+    fail(
+      new AgentError(
+        'WN_ERR_CONFIG',
+        '--admin-token: a token on the command line is readable by every process of the container in /proc/<pid>/cmdline; give it as WN_ADMIN_TOKEN or --admin-token-file (WN_ADMIN_TOKEN_FILE)',
+      ),
+    );
   }
   let config;
   try {
@@ -99,7 +110,10 @@ async function run(raw: RawOptions): Promise<void> {
   // jobs) inherits this environment: the agent's own variables, WN_ADMIN_TOKEN among them, go no further.
   for (const key of Object.keys(process.env)) if (key.startsWith('WN_')) delete process.env[key];
   // Detected before the logger exists: every line, HTCondor's included, carries task, container and image.
-  const trace = await detectTraceability(process.env, { kubernetesEnv: config.kubernetesEnv, overrides: { image: config.image, host: config.containerHost } });
+  const trace = await detectTraceability(process.env, {
+    kubernetesEnv: config.kubernetesEnv,
+    overrides: { image: config.image, host: config.containerHost },
+  });
   const hub = new EventHub(config.eventBacklog);
   const { logger, flush } = createLogger(config.logLevel, logFields(trace), 1, logTap(hub));
   const { runAgent } = await import('./lifecycle/run.ts');
@@ -128,58 +142,114 @@ await yargs(cliArgs)
       knownOptions(y)
         .strict()
         .option('condor-host', { type: 'string', describe: 'central manager, host[:port] (also CONDOR_HOST)' })
-        .option('state-dir', { type: 'string', describe: `agent state: HTCondor config, logs, spool, execute (default ${defaults.stateDir})` })
+        .option('state-dir', {
+          type: 'string',
+          describe: `agent state: HTCondor config, logs, spool, execute (default ${defaults.stateDir})`,
+        })
         .option('pool-password-file', { type: 'string', describe: `pool password as mounted (default ${defaults.poolPasswordFile})` })
         .option('token-dir', { type: 'string', describe: `IDTOKENS as mounted (default ${defaults.tokenDir})` })
-        .option('site-config-dir', { type: 'string', describe: `extra HTCondor config files, included last (default ${defaults.siteConfigDir})` })
+        .option('site-config-dir', {
+          type: 'string',
+          describe: `extra HTCondor config files, included last (default ${defaults.siteConfigDir})`,
+        })
         .option('cpus', { type: 'string', describe: 'CPUs of the partitionable slot (default: detected)' })
         .option('memory', { type: 'string', describe: 'memory of the partitionable slot: MiB or 4G, 512Mi (default: detected)' })
-        .option('startup-timeout', { type: 'string', describe: `how long the startd may take to appear in the collector (default ${defaults.startupTimeout})` })
-        .option('stop-timeout', { type: 'string', describe: `graceful HTCondor shutdown before fast shutdown (default ${defaults.stopTimeout})` })
+        .option('startup-timeout', {
+          type: 'string',
+          describe: `how long the startd may take to appear in the collector (default ${defaults.startupTimeout})`,
+        })
+        .option('stop-timeout', {
+          type: 'string',
+          describe: `graceful HTCondor shutdown before fast shutdown (default ${defaults.stopTimeout})`,
+        })
         .option('update-interval', { type: 'string', describe: `startd ad updates to the collector (default ${defaults.updateInterval}s)` })
         .option('log-level', { type: 'string', describe: `trace, debug, info, warn, error (default ${defaults.logLevel})` })
-        .option('attr', { type: 'string', array: true, describe: 'extra slot attribute Name=value, repeatable (also WN_ATTR_<Name>=value)' })
+        .option('attr', {
+          type: 'string',
+          array: true,
+          describe: 'extra slot attribute Name=value, repeatable (also WN_ATTR_<Name>=value)',
+        })
         .option('image', { type: 'string', describe: 'image name for ContainerImage (default: the image metadata file)' })
         .option('container-host', { type: 'string', describe: 'physical host for ContainerHost, where the scheduler does not say' })
-        .option('reserved-memory', { type: 'string', describe: `memory kept from a detected limit for the agent and HTCondor (default ${defaults.reservedMemory})` })
-        .option('k8s-pod-name-var', { type: 'string', describe: `downward-API variable with the pod name (default ${defaults.k8sPodNameVar})` })
+        .option('reserved-memory', {
+          type: 'string',
+          describe: `memory kept from a detected limit for the agent and HTCondor (default ${defaults.reservedMemory})`,
+        })
+        .option('k8s-pod-name-var', {
+          type: 'string',
+          describe: `downward-API variable with the pod name (default ${defaults.k8sPodNameVar})`,
+        })
         .option('k8s-namespace-var', { type: 'string', describe: `... with the namespace (default ${defaults.k8sNamespaceVar})` })
         .option('k8s-pod-uid-var', { type: 'string', describe: `... with the pod UID (default ${defaults.k8sPodUidVar})` })
         .option('k8s-node-name-var', { type: 'string', describe: `... with the node name (default ${defaults.k8sNodeNameVar})` })
-        .option('job-isolation', { type: 'string', describe: `per-job cgroups and namespaces: required, best-effort or off (default ${defaults.jobIsolation})` })
+        .option('job-isolation', {
+          type: 'string',
+          describe: `per-job cgroups and namespaces: required, best-effort or off (default ${defaults.jobIsolation})`,
+        })
         .option('job-pids-max', { type: 'string', describe: `pids.max of each job's cgroup, 0 for none (default ${defaults.jobPidsMax})` })
-        .option('job-cpu-hard-limit', { type: 'string', describe: `cap each job's CPU time at its slot's Cpus (default ${defaults.jobCpuHardLimit})` })
-        .option('cvmfs-repositories', { type: 'string', describe: 'CVMFS repositories the worker needs, comma-separated (atlas.cern.ch,cms.cern.ch)' })
+        .option('job-cpu-hard-limit', {
+          type: 'string',
+          describe: `cap each job's CPU time at its slot's Cpus (default ${defaults.jobCpuHardLimit})`,
+        })
+        .option('cvmfs-repositories', {
+          type: 'string',
+          describe: 'CVMFS repositories the worker needs, comma-separated (atlas.cern.ch,cms.cern.ch)',
+        })
         .option('cvmfs-optional-repositories', { type: 'string', describe: 'CVMFS repositories advertised when healthy, not required' })
-        .option('cvmfs-mode', { type: 'string', describe: `mount (inside the container), bind (verify mounts from the host), auto (default ${defaults.cvmfsMode})` })
+        .option('cvmfs-mode', {
+          type: 'string',
+          describe: `mount (inside the container), bind (verify mounts from the host), auto (default ${defaults.cvmfsMode})`,
+        })
         .option('cvmfs-mount-root', { type: 'string', describe: `where repositories are mounted (default ${defaults.cvmfsMountRoot})` })
         .option('cvmfs-http-proxy', { type: 'string', describe: 'CVMFS_HTTP_PROXY for mount mode' })
         .option('cvmfs-cache-base', { type: 'string', describe: `CVMFS_CACHE_BASE for mount mode (default ${defaults.cvmfsCacheBase})` })
         .option('cvmfs-quota', { type: 'string', describe: `CVMFS_QUOTA_LIMIT in MiB for mount mode (default ${defaults.cvmfsQuota})` })
-        .option('cvmfs-probe-interval', { type: 'string', describe: `how often repositories are probed (default ${defaults.cvmfsProbeInterval})` })
+        .option('cvmfs-probe-interval', {
+          type: 'string',
+          describe: `how often repositories are probed (default ${defaults.cvmfsProbeInterval})`,
+        })
         .option('cvmfs-probe-timeout', { type: 'string', describe: `how long one probe may take (default ${defaults.cvmfsProbeTimeout})` })
         .option('idle-timeout', { type: 'string', describe: 'exit 0 after this long without work (20s, 10m; default: never)' })
-        .option('drain-timeout', { type: 'string', describe: `on SIGTERM: how long running jobs may finish before they are vacated (default ${defaults.drainTimeout})` })
-        .option('accept-jobs-for', { type: 'string', describe: 'stop matching new jobs this long after start, then drain (default: no limit)' })
+        .option('drain-timeout', {
+          type: 'string',
+          describe: `on SIGTERM: how long running jobs may finish before they are vacated (default ${defaults.drainTimeout})`,
+        })
+        .option('accept-jobs-for', {
+          type: 'string',
+          describe: 'stop matching new jobs this long after start, then drain (default: no limit)',
+        })
         .option('max-lifetime', { type: 'string', describe: 'drain this long after start, then exit (default: no limit)' })
-        .option('master-restarts', { type: 'string', describe: `condor_master restarts allowed within 10 minutes (default ${defaults.masterRestarts})` })
-        .option('admin-listen', { type: 'string', describe: `HTTP health, readiness and metrics, host:port or off (default ${defaults.adminListen})` })
-        .option('admin-token', { type: 'string', describe: 'token for the event stream /v1/events (at least 16 characters); without one the websocket is off' })
+        .option('master-restarts', {
+          type: 'string',
+          describe: `condor_master restarts allowed within 10 minutes (default ${defaults.masterRestarts})`,
+        })
+        .option('admin-listen', {
+          type: 'string',
+          describe: `HTTP health, readiness and metrics, host:port or off (default ${defaults.adminListen})`,
+        })
+        .option('admin-token', {
+          type: 'string',
+          describe: 'token for the event stream /v1/events (at least 16 characters); without one the websocket is off',
+        })
         .option('admin-token-file', { type: 'string', describe: 'file holding that token (first line)' })
         .option('event-backlog', { type: 'string', describe: `events kept for replay with ?since= (default ${defaults.eventBacklog})` })
         .option('admin-max-clients', { type: 'string', describe: `event stream connections at most (default ${defaults.adminMaxClients})` })
         .option('admin-tls-cert', { type: 'string', describe: 'PEM certificate: serve the admin port with TLS' })
         .option('admin-tls-key', { type: 'string', describe: 'PEM key for --admin-tls-cert' })
-        .option('placement-timeout', { type: 'string', describe: `how long a starter waits for its cgroup before the job is refused (default ${defaults.placementTimeout})` }),
+        .option('placement-timeout', {
+          type: 'string',
+          describe: `how long a starter waits for its cgroup before the job is refused (default ${defaults.placementTimeout})`,
+        }),
     (argv) => run(argv as RawOptions),
   )
   .command(
     'drain',
     'drain this worker (no new jobs; running jobs finish or are vacated at the deadline), then exit',
-    (y) => remoteOptions(y).option('timeout', { type: 'string', describe: 'drain deadline (default: the agent\'s --drain-timeout)' }),
+    (y) => remoteOptions(y).option('timeout', { type: 'string', describe: "drain deadline (default: the agent's --drain-timeout)" }),
     async (argv) => {
       const timeout = argv.timeout as string | undefined;
-      if (timeout !== undefined && parseDuration(timeout) === undefined) fail(new AgentError('WN_ERR_CONFIG', `--timeout: expected a duration such as 10m, got ${JSON.stringify(timeout)}`));
+      if (timeout !== undefined && parseDuration(timeout) === undefined)
+        fail(new AgentError('WN_ERR_CONFIG', `--timeout: expected a duration such as 10m, got ${JSON.stringify(timeout)}`));
       const query = timeout === undefined ? '' : `?timeout=${encodeURIComponent(timeout)}`;
       const { status, body } = await adminRequest(argv, 'POST', `/v1/drain${query}`).catch(unreachable);
       process.stdout.write(`${JSON.stringify(body)}\n`);
@@ -203,10 +273,12 @@ await yargs(cliArgs)
     async (argv) => {
       const fileToken = argv.adminTokenFile ? readFileSync(String(argv.adminTokenFile), 'utf8').split('\n')[0]?.trim() : undefined;
       const token = (argv.adminToken as string | undefined) ?? fileToken;
-      if (!token) fail(new AgentError('WN_ERR_CONFIG', '--admin-token (WN_ADMIN_TOKEN) or --admin-token-file: the event stream needs the token'));
+      if (!token)
+        fail(new AgentError('WN_ERR_CONFIG', '--admin-token (WN_ADMIN_TOKEN) or --admin-token-file: the event stream needs the token'));
       const number = (flag: string, value: unknown): number | undefined => {
         if (value === undefined) return undefined;
-        if (!/^\d+$/.test(String(value))) fail(new AgentError('WN_ERR_CONFIG', `--${flag}: expected a whole number, got ${JSON.stringify(value)}`));
+        if (!/^\d+$/.test(String(value)))
+          fail(new AgentError('WN_ERR_CONFIG', `--${flag}: expected a whole number, got ${JSON.stringify(value)}`));
         return Number(value);
       };
       const { tail } = await import('./admin/tail.ts');
@@ -227,17 +299,19 @@ await yargs(cliArgs)
   )
   .command(
     'status',
-    "one screen: state, slots, running jobs with their cgroup figures, CVMFS health, idle countdown or drain progress",
+    'one screen: state, slots, running jobs with their cgroup figures, CVMFS health, idle countdown or drain progress',
     (y) => remoteOptions(y).option('json', { type: 'boolean', default: false, describe: 'the JSON from GET /v1/status' }),
     async (argv) => {
       const { status, body } = await adminRequest(argv, 'GET', '/v1/status').catch(unreachable);
-      process.stdout.write(argv.json || status !== 200 ? `${JSON.stringify(body, null, 2)}\n` : statusScreen(body as Record<string, unknown>));
+      process.stdout.write(
+        argv.json || status !== 200 ? `${JSON.stringify(body, null, 2)}\n` : statusScreen(body as Record<string, unknown>),
+      );
       process.exit(status === 200 ? 0 : 1);
     },
   )
   .command(
     'fleet <action>',
-    'run (or show) a fleet of workers on a container engine, scaled to the pool\'s idle jobs and upgraded by draining',
+    "run (or show) a fleet of workers on a container engine, scaled to the pool's idle jobs and upgraded by draining",
     (y) =>
       fleetOptions(
         y.positional('action', {
@@ -248,7 +322,10 @@ await yargs(cliArgs)
     async (argv) => {
       const { fleetController, fleetStatusScreen, fleetUpgrade, parseFleetConfig } = await import('./fleet/command.ts');
       const { createFleetMetrics, serveFleetMetrics } = await import('./fleet/metrics.ts');
-      if (argv.action === 'upgrade') return fleetUpgrade(argv as Record<string, unknown>).catch((error: unknown) => fail(error instanceof AgentError ? error : new AgentError('WN_ERR_FLEET_BACKEND', (error as Error).message)));
+      if (argv.action === 'upgrade')
+        return fleetUpgrade(argv as Record<string, unknown>).catch((error: unknown) =>
+          fail(error instanceof AgentError ? error : new AgentError('WN_ERR_FLEET_BACKEND', (error as Error).message)),
+        );
       let config;
       try {
         config = parseFleetConfig(argv as Record<string, unknown>, process.env);
@@ -259,7 +336,11 @@ await yargs(cliArgs)
       const { logger, flush } = createLogger('info', { component: 'fleet', fleet: config.name });
       const controller = fleetController(config, logger);
       if (argv.action === 'status') {
-        const snapshot = await controller.observe().catch((error: unknown) => fail(error instanceof AgentError ? error : new AgentError('WN_ERR_FLEET_BACKEND', (error as Error).message)));
+        const snapshot = await controller
+          .observe()
+          .catch((error: unknown) =>
+            fail(error instanceof AgentError ? error : new AgentError('WN_ERR_FLEET_BACKEND', (error as Error).message)),
+          );
         process.stdout.write(fleetStatusScreen(snapshot));
         process.exit(0);
       }
@@ -277,7 +358,15 @@ await yargs(cliArgs)
         );
       }
       logger.info(
-        { event: 'fleet-starting', min: config.min, max: config.max, maxSurge: config.maxSurge, maxUnavailable: config.maxUnavailable, engine: config.engineSocket, metricsListen: config.metricsListen },
+        {
+          event: 'fleet-starting',
+          min: config.min,
+          max: config.max,
+          maxSurge: config.maxSurge,
+          maxUnavailable: config.maxUnavailable,
+          engine: config.engineSocket,
+          metricsListen: config.metricsListen,
+        },
         'fleet controller starting',
       );
       await controller.run();

@@ -27,7 +27,12 @@ async function agentOnce(pool: TestPool, i: number): Promise<{ total: number; ph
   await worker.waitForEvent('startd-advertised');
   const lines = await worker.jsonLogs();
   const at = (event: string): number => Date.parse(String(lines.find((l) => l.event === event)?.time));
-  const started = Date.parse((await podman(['inspect', '-f', '{{.State.StartedAt}}', name])).trim().replace(/ \+0000 UTC$/, 'Z').replace(' ', 'T'));
+  const started = Date.parse(
+    (await podman(['inspect', '-f', '{{.State.StartedAt}}', name]))
+      .trim()
+      .replace(/ \+0000 UTC$/, 'Z')
+      .replace(' ', 'T'),
+  );
   await worker.remove();
   return {
     total,

@@ -65,17 +65,34 @@ export async function eventStream(pool: TestPool, clients: number, jobs: number)
     const before = await agentUsage(worker);
     let peak = before.rssMiB;
     const t0 = Date.now();
-    const cluster = await pool.submit(['executable = /bin/true', 'transfer_executable = False', 'should_transfer_files = YES', 'log = ev.log',
-      `requirements = ContainerTaskId == "${worker.name}"`, `queue ${jobs}`, ''].join('\n'));
-    await waitFor(async () => {
-      peak = Math.max(peak, (await agentUsage(worker)).rssMiB);
-      return (await pool.history(`ClusterId == ${cluster}`, ['ProcId'])).length >= jobs ? true : undefined;
-    }, { timeoutMs: 30 * 60_000, intervalMs: 1000, what: 'event stream benchmark jobs done' });
+    const cluster = await pool.submit(
+      [
+        'executable = /bin/true',
+        'transfer_executable = False',
+        'should_transfer_files = YES',
+        'log = ev.log',
+        `requirements = ContainerTaskId == "${worker.name}"`,
+        `queue ${jobs}`,
+        '',
+      ].join('\n'),
+    );
+    await waitFor(
+      async () => {
+        peak = Math.max(peak, (await agentUsage(worker)).rssMiB);
+        return (await pool.history(`ClusterId == ${cluster}`, ['ProcId'])).length >= jobs ? true : undefined;
+      },
+      { timeoutMs: 30 * 60_000, intervalMs: 1000, what: 'event stream benchmark jobs done' },
+    );
     // The last job-finished event reaches every fast client: then the window closes.
     await worker.waitForEvent('job-finished', (l) => l.jobId === `${cluster}.${jobs - 1}`, 60_000).catch(() => undefined);
-    await waitFor(async () => (fast.every((c) => c.seqs.length > 0 && (c.seqs.at(-1) ?? 0) >= (fast[0]?.seqs.at(-1) ?? 0)) ? true : undefined), {
-      timeoutMs: 30_000, intervalMs: 100, what: 'fast clients caught up',
-    });
+    await waitFor(
+      async () => (fast.every((c) => c.seqs.length > 0 && (c.seqs.at(-1) ?? 0) >= (fast[0]?.seqs.at(-1) ?? 0)) ? true : undefined),
+      {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        what: 'fast clients caught up',
+      },
+    );
     const seconds = (Date.now() - t0) / 1000;
     const first = Math.min(...fast.map((c) => c.seqs[0] ?? Infinity));
     const highest = Math.max(...fast.map((c) => c.seqs.at(-1) ?? 0));

@@ -24,7 +24,15 @@ export interface FleetBenchRow {
 }
 
 const sleepJobs = (count: number, fleet: string): string =>
-  ['executable = /bin/sleep', 'transfer_executable = False', 'arguments = 120', 'request_memory = 64', `requirements = WnFleet == "${fleet}"`, `queue ${count}`, ''].join('\n');
+  [
+    'executable = /bin/sleep',
+    'transfer_executable = False',
+    'arguments = 120',
+    'request_memory = 64',
+    `requirements = WnFleet == "${fleet}"`,
+    `queue ${count}`,
+    '',
+  ].join('\n');
 
 /** Submits `count` jobs for workers advertising WnFleet == fleet, calls start(), and times the first running job and all workers up. */
 async function burst(pool: TestPool, fleet: string, count: number, start: () => Promise<unknown>): Promise<FleetTimes> {
@@ -36,7 +44,14 @@ async function burst(pool: TestPool, fleet: string, count: number, start: () => 
     const allWorkersUpMs = await waitFor(
       async () => {
         if (firstJobRunningMs === undefined) {
-          const running = await pool.exec(['condor_q', '-allusers', '-constraint', `ClusterId == ${cluster} && JobStatus == 2`, '-af', 'ProcId']);
+          const running = await pool.exec([
+            'condor_q',
+            '-allusers',
+            '-constraint',
+            `ClusterId == ${cluster} && JobStatus == 2`,
+            '-af',
+            'ProcId',
+          ]);
           if (running.trim()) firstJobRunningMs = Date.now() - t0;
         }
         const up = (await pool.status(`WnFleet == "${fleet}" && DynamicSlot =!= true`, ['Name'])).length;
@@ -45,7 +60,10 @@ async function burst(pool: TestPool, fleet: string, count: number, start: () => 
       { timeoutMs: 20 * 60_000, intervalMs: 250, what: `${count} workers of ${fleet} up` },
     );
     firstJobRunningMs ??= await waitFor(
-      async () => ((await pool.exec(['condor_q', '-allusers', '-constraint', `ClusterId == ${cluster} && JobStatus == 2`, '-af', 'ProcId'])).trim() ? Date.now() - t0 : undefined),
+      async () =>
+        (await pool.exec(['condor_q', '-allusers', '-constraint', `ClusterId == ${cluster} && JobStatus == 2`, '-af', 'ProcId'])).trim()
+          ? Date.now() - t0
+          : undefined,
       { timeoutMs: 5 * 60_000, intervalMs: 250, what: `a job of ${fleet} running` },
     );
     return { firstJobRunningMs, allWorkersUpMs };
@@ -69,7 +87,13 @@ export async function fleetBench(pool: TestPool, sizes: readonly number[]): Prom
       plain = await burst(pool, plainName, n, async () => {
         workers.push(
           ...(await Promise.all(
-            Array.from({ length: n }, (_, i) => pool.startWorker({ name: `wn-${pool.name}-${plainName}-${i}`, env: { WN_ATTR_WnFleet: plainName }, mounts: [pool.passwordMount, pool.testConfigMount] })),
+            Array.from({ length: n }, (_, i) =>
+              pool.startWorker({
+                name: `wn-${pool.name}-${plainName}-${i}`,
+                env: { WN_ATTR_WnFleet: plainName },
+                mounts: [pool.passwordMount, pool.testConfigMount],
+              }),
+            ),
           )),
         );
       });
@@ -100,7 +124,10 @@ export async function fleetBench(pool: TestPool, sizes: readonly number[]): Prom
       fleet: measured,
       plain,
       controller,
-      ratio: { firstJobRunning: round(measured.firstJobRunningMs / plain.firstJobRunningMs, 2), allWorkersUp: round(measured.allWorkersUpMs / plain.allWorkersUpMs, 2) },
+      ratio: {
+        firstJobRunning: round(measured.firstJobRunningMs / plain.firstJobRunningMs, 2),
+        allWorkersUp: round(measured.allWorkersUpMs / plain.allWorkersUpMs, 2),
+      },
     });
   }
   return rows;

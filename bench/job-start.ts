@@ -50,8 +50,19 @@ async function startDelays(pool: TestPool, cluster: number, startLog: string): P
 }
 
 const submitDates = (pool: TestPool, requirements: string, jobs: number): Promise<number> =>
-  pool.submit(['executable = /bin/date', 'arguments = +%s%N', 'transfer_executable = False', 'should_transfer_files = YES',
-    'output = js-$(Cluster).$(Process).out', 'log = js.log', `requirements = ${requirements}`, `queue ${jobs}`, ''].join('\n'));
+  pool.submit(
+    [
+      'executable = /bin/date',
+      'arguments = +%s%N',
+      'transfer_executable = False',
+      'should_transfer_files = YES',
+      'output = js-$(Cluster).$(Process).out',
+      'log = js.log',
+      `requirements = ${requirements}`,
+      `queue ${jobs}`,
+      '',
+    ].join('\n'),
+  );
 
 /**
  * The same short jobs on an agent worker and on a plain worker (HTCondor's own namespaces, no agent) in the same
@@ -76,16 +87,22 @@ export async function jobStart(pool: TestPool, jobs: number): Promise<JobStartRe
     let peakRss = before.rssMiB;
     let peakAnon = before.anonMiB;
     let agentDoneAt = 0;
-    await waitFor(async () => {
-      if (!agentDoneAt) {
-        const now = await agentUsage(agent);
-        peakRss = Math.max(peakRss, now.rssMiB);
-        peakAnon = Math.max(peakAnon, now.anonMiB);
-      }
-      const [a, p] = await Promise.all([pool.history(`ClusterId == ${agentCluster}`, ['ProcId']), pool.history(`ClusterId == ${plainCluster}`, ['ProcId'])]);
-      if (!agentDoneAt && a.length >= jobs) agentDoneAt = Date.now();
-      return a.length >= jobs && p.length >= jobs ? true : undefined;
-    }, { timeoutMs: 60 * 60_000, intervalMs: 1000, what: 'job start benchmark jobs done' });
+    await waitFor(
+      async () => {
+        if (!agentDoneAt) {
+          const now = await agentUsage(agent);
+          peakRss = Math.max(peakRss, now.rssMiB);
+          peakAnon = Math.max(peakAnon, now.anonMiB);
+        }
+        const [a, p] = await Promise.all([
+          pool.history(`ClusterId == ${agentCluster}`, ['ProcId']),
+          pool.history(`ClusterId == ${plainCluster}`, ['ProcId']),
+        ]);
+        if (!agentDoneAt && a.length >= jobs) agentDoneAt = Date.now();
+        return a.length >= jobs && p.length >= jobs ? true : undefined;
+      },
+      { timeoutMs: 60 * 60_000, intervalMs: 1000, what: 'job start benchmark jobs done' },
+    );
     const after = await agentUsage(agent);
     const seconds = (agentDoneAt - t0) / 1000;
     const logDirOf = { agent: '/var/lib/wn-agent/condor/log', plain: '/var/log/condor' };

@@ -14,10 +14,22 @@ import { jobStart } from './job-start.ts';
 import { scale } from './scale.ts';
 
 const smoke = process.argv.includes('--smoke');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const sizes = smoke
   ? { coldStarts: 1, idleS: 5, jobs: 4, clients: 5, eventJobs: 3, workers: 2, collectorAds: 100, fleets: [1] }
-  : { coldStarts: 7, idleS: 60, jobs: 200, clients: 50, eventJobs: 40, workers: Number(process.env.WN_BENCH_WORKERS ?? 20), collectorAds: 5000, fleets: [1, 5, 20] };
+  : {
+      coldStarts: 7,
+      idleS: 60,
+      jobs: 200,
+      clients: 50,
+      eventJobs: 40,
+      workers: Number(process.env.WN_BENCH_WORKERS ?? 20),
+      collectorAds: 5000,
+      fleets: [1, 5, 20],
+    };
 const pool = new TestPool(smoke ? 'bench-smoke' : 'bench');
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 const wanted = (part: string): boolean => !only || only.includes(part);
@@ -30,45 +42,71 @@ async function main(): Promise<void> {
     if (wanted('cold')) {
       const cs = await coldStart(pool, sizes.coldStarts);
       results.coldStart = cs;
-      console.log(`cold start: agent ${cs.agentMedianMs} ms, plain ${cs.plainMedianMs} ms, ratio ${cs.ratio.toFixed(2)} (+${cs.addedMs} ms); the limit (plain, startd reduced to the minimum) ${cs.limitMedianMs} ms`);
-      console.log(`  phases: ${Object.entries(cs.phasesMedianMs).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+      console.log(
+        `cold start: agent ${cs.agentMedianMs} ms, plain ${cs.plainMedianMs} ms, ratio ${cs.ratio.toFixed(2)} (+${cs.addedMs} ms); the limit (plain, startd reduced to the minimum) ${cs.limitMedianMs} ms`,
+      );
+      console.log(
+        `  phases: ${Object.entries(cs.phasesMedianMs)
+          .map(([k, v]) => `${k} ${v} ms`)
+          .join(', ')}`,
+      );
     }
     if (wanted('idle')) {
       const idle = await idleFootprint(pool, sizes.idleS);
       results.idle = idle;
-      console.log(`idle: RSS ${idle.rssMiB} MiB (anonymous ${idle.anonMiB} MiB), CPU ${pct(idle.cpuOwn)} of a core (${pct(idle.cpuWithChildren)} with its child processes); start-up took ${idle.startCpuSeconds} CPU-s`);
+      console.log(
+        `idle: RSS ${idle.rssMiB} MiB (anonymous ${idle.anonMiB} MiB), CPU ${pct(idle.cpuOwn)} of a core (${pct(idle.cpuWithChildren)} with its child processes); start-up took ${idle.startCpuSeconds} CPU-s`,
+      );
     }
     if (wanted('jobs')) {
       const js = await jobStart(pool, sizes.jobs);
       results.jobStart = js;
-      console.log(`job start (${js.jobs} jobs each): activation to job, agent p50 ${js.agentMs.p50} p99 ${js.agentMs.p99} ms (n=${js.agentMs.n}), plain p50 ${js.plainMs.p50} p99 ${js.plainMs.p99} ms (n=${js.plainMs.n}); added p50 ${js.addedMs.p50} p99 ${js.addedMs.p99} ms`);
-      console.log(`  agent's own steps: placement p50 ${js.placementMs.p50} p99 ${js.placementMs.p99} ms, attributes p50 ${js.recordMs.p50} p99 ${js.recordMs.p99} ms; ${js.placementFailures} placement failures, ${js.attributeFailures} attribute failures`);
-      console.log(`  churn: peak RSS ${js.churn.peakRssMiB} MiB (anonymous ${js.churn.peakAnonMiB} MiB), CPU ${pct(js.churn.cpuOwn)} (${pct(js.churn.cpuWithChildren)} with children) over ${js.churn.seconds} s`);
-      if (smoke && (js.agentMs.n < 1 || js.placementFailures > 0 || js.attributeFailures > 0)) throw new Error('bench smoke: no job measured, or a placement or attribute recording failed');
+      console.log(
+        `job start (${js.jobs} jobs each): activation to job, agent p50 ${js.agentMs.p50} p99 ${js.agentMs.p99} ms (n=${js.agentMs.n}), plain p50 ${js.plainMs.p50} p99 ${js.plainMs.p99} ms (n=${js.plainMs.n}); added p50 ${js.addedMs.p50} p99 ${js.addedMs.p99} ms`,
+      );
+      console.log(
+        `  agent's own steps: placement p50 ${js.placementMs.p50} p99 ${js.placementMs.p99} ms, attributes p50 ${js.recordMs.p50} p99 ${js.recordMs.p99} ms; ${js.placementFailures} placement failures, ${js.attributeFailures} attribute failures`,
+      );
+      console.log(
+        `  churn: peak RSS ${js.churn.peakRssMiB} MiB (anonymous ${js.churn.peakAnonMiB} MiB), CPU ${pct(js.churn.cpuOwn)} (${pct(js.churn.cpuWithChildren)} with children) over ${js.churn.seconds} s`,
+      );
+      if (smoke && (js.agentMs.n < 1 || js.placementFailures > 0 || js.attributeFailures > 0))
+        throw new Error('bench smoke: no job measured, or a placement or attribute recording failed');
     }
     if (wanted('events')) {
       const ev = await eventStream(pool, sizes.clients, sizes.eventJobs);
       results.eventStream = ev;
-      console.log(`event stream: ${ev.clients} clients, ${ev.eventsProduced} events in ${ev.seconds} s, ${ev.deliveredPerSecond} deliveries/s, ${ev.fastClientsComplete}/${ev.clients - 1} fast clients complete, lag p50 ${ev.lagMs.p50} p99 ${ev.lagMs.p99} ms; slow client ${ev.slowClient.closeCode ? `closed ${ev.slowClient.closeCode}` : 'still open'} after ${ev.slowClient.received}; RSS ${ev.rssBeforeMiB} -> ${ev.rssPeakMiB} MiB`);
+      console.log(
+        `event stream: ${ev.clients} clients, ${ev.eventsProduced} events in ${ev.seconds} s, ${ev.deliveredPerSecond} deliveries/s, ${ev.fastClientsComplete}/${ev.clients - 1} fast clients complete, lag p50 ${ev.lagMs.p50} p99 ${ev.lagMs.p99} ms; slow client ${ev.slowClient.closeCode ? `closed ${ev.slowClient.closeCode}` : 'still open'} after ${ev.slowClient.received}; RSS ${ev.rssBeforeMiB} -> ${ev.rssPeakMiB} MiB`,
+      );
     }
     if (wanted('scale')) {
       const sc = await scale(pool, sizes.workers, sizes.collectorAds);
       results.scale = sc;
-      console.log(`scale: ${sc.workers} workers all advertised after ${sc.allAdvertisedMs} ms (each: median ${sc.perWorkerAdvertisedMs.median}, max ${sc.perWorkerAdvertisedMs.max} ms); container anonymous memory ${sc.containerAnonMiB} MiB, agent RSS ${sc.agentRssMiB} MiB (anonymous ${sc.agentAnonMiB}), host +${sc.hostUsedMiB.perWorker} MiB per worker`);
-      console.log(`  collector: ${'error' in sc.collector ? sc.collector.error : `${sc.collector.ads} ads in ${sc.collector.seconds} s = ${sc.collector.adsPerSecond}/s`}`);
+      console.log(
+        `scale: ${sc.workers} workers all advertised after ${sc.allAdvertisedMs} ms (each: median ${sc.perWorkerAdvertisedMs.median}, max ${sc.perWorkerAdvertisedMs.max} ms); container anonymous memory ${sc.containerAnonMiB} MiB, agent RSS ${sc.agentRssMiB} MiB (anonymous ${sc.agentAnonMiB}), host +${sc.hostUsedMiB.perWorker} MiB per worker`,
+      );
+      console.log(
+        `  collector: ${'error' in sc.collector ? sc.collector.error : `${sc.collector.ads} ads in ${sc.collector.seconds} s = ${sc.collector.adsPerSecond}/s`}`,
+      );
     }
     if (wanted('fleet')) {
       const rows = await fleetBench(pool, sizes.fleets);
       results.fleet = rows;
       for (const r of rows) {
-        console.log(`fleet of ${r.workers}: burst to first job running ${r.fleet.firstJobRunningMs} ms (plain ${r.plain.firstJobRunningMs} ms, ratio ${r.ratio.firstJobRunning}), to all workers up ${r.fleet.allWorkersUpMs} ms (plain ${r.plain.allWorkersUpMs} ms, ratio ${r.ratio.allWorkersUp}); controller: first start ${r.controller.firstStartAfterMs} ms after the burst, ${r.controller.started} started, ${r.controller.cycleErrors} failed cycles`);
+        console.log(
+          `fleet of ${r.workers}: burst to first job running ${r.fleet.firstJobRunningMs} ms (plain ${r.plain.firstJobRunningMs} ms, ratio ${r.ratio.firstJobRunning}), to all workers up ${r.fleet.allWorkersUpMs} ms (plain ${r.plain.allWorkersUpMs} ms, ratio ${r.ratio.allWorkersUp}); controller: first start ${r.controller.firstStartAfterMs} ms after the burst, ${r.controller.started} started, ${r.controller.cycleErrors} failed cycles`,
+        );
       }
     }
   } finally {
     await pool.down();
   }
   await mkdir(`${repoRoot}.bench`, { recursive: true });
-  await writeFile(`${repoRoot}.bench/results${smoke ? '-smoke' : ''}${only ? `-${only.join('-')}` : ''}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(
+    `${repoRoot}.bench/results${smoke ? '-smoke' : ''}${only ? `-${only.join('-')}` : ''}.json`,
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
 }
 
 await main();

@@ -43,20 +43,45 @@ async function containerRss(name: string): Promise<number> {
  * central manager's own container (no network, no workers), the ceiling against which the 2,000-worker model is set.
  */
 async function collectorRate(pool: TestPool, count: number): Promise<ScaleResult['collector']> {
-  const ads = Array.from({ length: count }, (_, i) => [
-    'MyType = "Machine"', 'TargetType = "Job"', `Name = "slot1@bench-fake-${i}"`, `Machine = "bench-fake-${i}"`,
-    'MyAddress = "<10.255.0.1:9618?sock=startd_1_1>"', 'State = "Unclaimed"', 'Activity = "Idle"', 'Cpus = 8', 'Memory = 16000',
-    'Requirements = true', 'Start = true', 'BenchFake = true', '',
-  ].join('\n')).join('\n');
+  const ads = Array.from({ length: count }, (_, i) =>
+    [
+      'MyType = "Machine"',
+      'TargetType = "Job"',
+      `Name = "slot1@bench-fake-${i}"`,
+      `Machine = "bench-fake-${i}"`,
+      'MyAddress = "<10.255.0.1:9618?sock=startd_1_1>"',
+      'State = "Unclaimed"',
+      'Activity = "Idle"',
+      'Cpus = 8',
+      'Memory = 16000',
+      'Requirements = true',
+      'Start = true',
+      'BenchFake = true',
+      '',
+    ].join('\n'),
+  ).join('\n');
   try {
     await pool.exec(['sh', '-c', 'cat > /tmp/bench-ads'], { input: ads });
-    const out = await pool.exec(['sh', '-c', 's=$(date +%s%N); condor_advertise -multiple UPDATE_STARTD_AD /tmp/bench-ads >/tmp/bench-adv.out 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))']);
+    const out = await pool.exec([
+      'sh',
+      '-c',
+      's=$(date +%s%N); condor_advertise -multiple UPDATE_STARTD_AD /tmp/bench-ads >/tmp/bench-adv.out 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))',
+    ]);
     const ms = Number(out.trim());
-    const seen = await waitFor(async () => {
-      const n = (await pool.status('BenchFake =?= true', ['Name'])).length;
-      return n >= count ? n : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 500, what: 'synthetic ads in the collector' });
-    await pool.exec(['sh', '-c', 'condor_advertise INVALIDATE_STARTD_ADS /dev/stdin <<EOF\nMyType = "Query"\nTargetType = "Machine"\nRequirements = BenchFake =?= true\nEOF']).catch(() => undefined);
+    const seen = await waitFor(
+      async () => {
+        const n = (await pool.status('BenchFake =?= true', ['Name'])).length;
+        return n >= count ? n : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'synthetic ads in the collector' },
+    );
+    await pool
+      .exec([
+        'sh',
+        '-c',
+        'condor_advertise INVALIDATE_STARTD_ADS /dev/stdin <<EOF\nMyType = "Query"\nTargetType = "Machine"\nRequirements = BenchFake =?= true\nEOF',
+      ])
+      .catch(() => undefined);
     return { ads: seen, seconds: ms / 1000, adsPerSecond: round(count / (ms / 1000)) };
   } catch (error) {
     return { error: (error as Error).message.slice(0, 300) };
@@ -68,13 +93,18 @@ export async function scale(pool: TestPool, count: number, collectorAds: number)
   const before = await hostUsedMiB();
   const t0 = Date.now();
   const workers: Worker[] = await Promise.all(
-    Array.from({ length: count }, (_, i) => pool.startWorker({ name: `wn-${pool.name}-scale-${i}`, mounts: [pool.passwordMount, pool.testConfigMount] })),
+    Array.from({ length: count }, (_, i) =>
+      pool.startWorker({ name: `wn-${pool.name}-scale-${i}`, mounts: [pool.passwordMount, pool.testConfigMount] }),
+    ),
   );
   try {
-    const allAdvertisedMs = await waitFor(async () => {
-      const n = (await pool.status(`regexp("^wn-${pool.name}-scale-", ContainerTaskId)`, ['Name'])).length;
-      return n >= count ? Date.now() - t0 : undefined;
-    }, { timeoutMs: 20 * 60_000, intervalMs: 250, what: `${count} workers advertised` });
+    const allAdvertisedMs = await waitFor(
+      async () => {
+        const n = (await pool.status(`regexp("^wn-${pool.name}-scale-", ContainerTaskId)`, ['Name'])).length;
+        return n >= count ? Date.now() - t0 : undefined;
+      },
+      { timeoutMs: 20 * 60_000, intervalMs: 250, what: `${count} workers advertised` },
+    );
     const advertised = await Promise.all(workers.map(async (w) => Number((await w.waitForEvent('startd-advertised')).elapsedMs)));
     const rss = await Promise.all(workers.map((w) => containerRss(w.name)));
     const agent = await Promise.all(workers.map((w) => agentUsage(w)));

@@ -18,7 +18,10 @@ const requireBuiltins = {
       if (!builtins.has(name) || (args.kind !== 'import-statement' && args.kind !== 'dynamic-import')) return undefined;
       return { path: name, namespace: 'builtin' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`,
+      loader: 'js',
+    }));
   },
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: everything CI checks, on a fresh Debian 12 machine as root.
 #   1. system packages (apt-get: podman, runc, buildah, debootstrap, squashfuse) and npm dependencies (npm ci)
-#   2. type-check (tsc) and lint (eslint)
+#   2. type-check (tsc), lint (eslint) and format check (prettier)
 #   3. unit tests (vitest, project "unit")
 #   4. the image (debootstrap'd trixie base once, then podman build) and integration tests against a real
 #      HTCondor pool in podman containers (vitest, project "integration")
@@ -16,8 +16,9 @@ say "npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 say "type-check"
 npx tsc --noEmit
-say "lint"
+say "lint and format (prettier --check: npm run format fixes it)"
 npx eslint .
+npm run --silent format:check
 say "unit tests"
 npx vitest run --project unit
 say "image"

@@ -62,8 +62,19 @@ describe('wn-agent status and drain', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      execFile(join(repoRoot, 'node_modules/.bin/tsx'), [join(repoRoot, 'agent/cli.ts'), 'status', '--json', '--url', `http://127.0.0.1:${port}`, '--admin-token', 'a-token-of-twenty-chars'], { timeout: 30_000 }, (error, stdout) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout }),
+      execFile(
+        join(repoRoot, 'node_modules/.bin/tsx'),
+        [
+          join(repoRoot, 'agent/cli.ts'),
+          'status',
+          '--json',
+          '--url',
+          `http://127.0.0.1:${port}`,
+          '--admin-token',
+          'a-token-of-twenty-chars',
+        ],
+        { timeout: 30_000 },
+        (error, stdout) => resolve({ code: error ? Number(error.code) : 0, stdout }),
       );
     });
     server.close();

@@ -17,20 +17,33 @@ export function localRequest(socketPath: string, method: 'GET' | 'POST', path: s
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${socketPath} within 10 s`)));
     req.on('error', (error: NodeJS.ErrnoException) =>
-      reject(new Error(error.code === 'ENOENT' || error.code === 'ECONNREFUSED' ? `no wn-agent is running here (${socketPath}: ${error.code})` : error.message)),
+      reject(
+        new Error(
+          error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
+            ? `no wn-agent is running here (${socketPath}: ${error.code})`
+            : error.message,
+        ),
+      ),
     );
     req.end();
   });
 }
 
 /** The same request to an agent's TCP admin port (--url http[s]://host:9680), with the admin token. */
-export async function remoteRequest(url: string, token: string, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown }> {
+export async function remoteRequest(
+  url: string,
+  token: string,
+  method: 'GET' | 'POST',
+  path: string,
+): Promise<{ status: number; body: unknown }> {
   const base = url.replace(/^ws/, 'http').replace(/\/+$/, '');
   let res: Response;
   try {
     res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
   } catch (error) {
-    throw new Error(`no wn-agent answered at ${base} (${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message})`);
+    throw new Error(
+      `no wn-agent answered at ${base} (${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message})`,
+    );
   }
   const text = await res.text();
   try {

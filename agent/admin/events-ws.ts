@@ -43,7 +43,14 @@ export function parseFilter(url: URL): EventFilter | string {
   const filter: EventFilter = {};
   const list = (name: string): Set<string> | undefined => {
     const value = url.searchParams.get(name);
-    return value ? new Set(value.split(',').map((v) => v.trim()).filter(Boolean)) : undefined;
+    return value
+      ? new Set(
+          value
+            .split(',')
+            .map((v) => v.trim())
+            .filter(Boolean),
+        )
+      : undefined;
   };
   const types = list('type');
   if (types) filter.types = types;
@@ -51,14 +58,17 @@ export function parseFilter(url: URL): EventFilter | string {
   if (daemons) filter.daemons = daemons;
   const severity = url.searchParams.get('severity');
   if (severity !== null) {
-    if (!(severities as readonly string[]).includes(severity)) return `severity: expected one of ${severities.join(', ')}, got ${JSON.stringify(severity)}`;
+    if (!(severities as readonly string[]).includes(severity))
+      return `severity: expected one of ${severities.join(', ')}, got ${JSON.stringify(severity)}`;
     filter.minSeverity = severity as Severity;
   }
   return filter;
 }
 
 function reject(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: reason })}\n`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: reason })}\n`,
+  );
 }
 
 /**
@@ -123,7 +133,8 @@ export class EventStream {
     send({ type: 'hello', seq: this.hub.lastSeq, oldestSeq: this.hub.oldestSeq, backlog: this.hub.backlog });
     if (since !== undefined) {
       const { events, missed } = this.hub.since(since);
-      if (missed > 0) send({ type: 'gap', since, missed, oldestSeq: this.hub.oldestSeq, msg: `${missed} events after ${since} are no longer buffered` });
+      if (missed > 0)
+        send({ type: 'gap', since, missed, oldestSeq: this.hub.oldestSeq, msg: `${missed} events after ${since} are no longer buffered` });
       for (const event of events) if (matches(event, filter)) send(event);
       replayedUpTo = events.at(-1)?.seq ?? since;
     }

@@ -16,7 +16,8 @@ export interface HostInfo {
 export function hostInfoReader(executeDir: string, maxAgeMs = 60_000): () => Promise<HostInfo | undefined> {
   let cached: { at: number; value: Promise<HostInfo | undefined> } | undefined;
   return () => {
-    if (!cached || Date.now() - cached.at > maxAgeMs) cached = { at: Date.now(), value: withDeadline(read(executeDir), 3000, () => undefined).catch(() => undefined) };
+    if (!cached || Date.now() - cached.at > maxAgeMs)
+      cached = { at: Date.now(), value: withDeadline(read(executeDir), 3000, () => undefined).catch(() => undefined) };
     return cached.value;
   };
 }

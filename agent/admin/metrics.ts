@@ -8,16 +8,21 @@ const states = ['starting', 'running', 'draining', 'stopping'] as const;
  * Prometheus metrics, computed from the agent's status at scrape time (nothing to keep in step). Default Node metrics
  * include process_resident_memory_bytes and nodejs_eventloop_lag_seconds.
  */
-export function createMetrics(status: AgentStatus, build: { version: string; revision?: string | undefined } = { version: agentVersion }): Registry {
+export function createMetrics(
+  status: AgentStatus,
+  build: { version: string; revision?: string | undefined } = { version: agentVersion },
+): Registry {
   const registry = new Registry();
   // Event-loop delay sampled every 100 ms, not prom-client's default 10 ms: that timer alone woke an idle agent
   // 100 times a second, a measurable part of its idle CPU (docs/benchmarks.md); a lag worth alerting on is far longer.
   // The standard process_* and nodejs_* names, unprefixed, so that stock Node.js dashboards work.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
-  new Gauge({ name: 'wn_agent_build_info', help: 'The agent build (always 1)', labelNames: ['version', 'revision'], registers: [registry] }).set(
-    { version: build.version, revision: build.revision ?? 'unknown' },
-    1,
-  );
+  new Gauge({
+    name: 'wn_agent_build_info',
+    help: 'The agent build (always 1)',
+    labelNames: ['version', 'revision'],
+    registers: [registry],
+  }).set({ version: build.version, revision: build.revision ?? 'unknown' }, 1);
 
   new Gauge({
     name: 'wn_agent_state',
@@ -28,8 +33,22 @@ export function createMetrics(status: AgentStatus, build: { version: string; rev
       for (const state of states) this.set({ state }, status.state === state ? 1 : 0);
     },
   });
-  new Gauge({ name: 'wn_agent_draining', help: '1 while the worker drains', registers: [registry], collect() { this.set(status.state === 'draining' ? 1 : 0); } });
-  new Gauge({ name: 'wn_agent_startd_advertised', help: '1 once the startd is in the collector', registers: [registry], collect() { this.set(status.advertised ? 1 : 0); } });
+  new Gauge({
+    name: 'wn_agent_draining',
+    help: '1 while the worker drains',
+    registers: [registry],
+    collect() {
+      this.set(status.state === 'draining' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'wn_agent_startd_advertised',
+    help: '1 once the startd is in the collector',
+    registers: [registry],
+    collect() {
+      this.set(status.advertised ? 1 : 0);
+    },
+  });
   new Counter({
     name: 'wn_agent_master_restarts_total',
     help: 'condor_master restarts after unexpected exits',
@@ -47,7 +66,14 @@ export function createMetrics(status: AgentStatus, build: { version: string; rev
     registers: [registry],
   });
   status.jobStartSteps?.listen((step, seconds) => jobStart.observe({ step }, seconds));
-  new Gauge({ name: 'wn_agent_running_jobs', help: 'Jobs running in their own cgroups', registers: [registry], collect() { this.set(status.jobs().length); } });
+  new Gauge({
+    name: 'wn_agent_running_jobs',
+    help: 'Jobs running in their own cgroups',
+    registers: [registry],
+    collect() {
+      this.set(status.jobs().length);
+    },
+  });
   new Gauge({
     name: 'wn_agent_idle_remaining_seconds',
     help: 'Seconds until idle exit (absent when no idle timeout or busy)',

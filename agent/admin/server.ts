@@ -43,9 +43,7 @@ export class AdminServer {
     const { listen, socketPath } = this.options;
     if (listen) {
       const tls = this.options.tls;
-      const server = tls
-        ? https.createServer({ cert: tls.cert, key: tls.key })
-        : http.createServer();
+      const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }) : http.createServer();
       server.on('upgrade', (req, socket, head: Buffer) => {
         if (this.options.events) this.options.events.handleUpgrade(req, socket, head);
         else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -110,7 +108,13 @@ export class AdminServer {
           host: await status.host?.(),
           jobs: await Promise.all(
             status.jobs().map(async ({ slot, cgroup, jobId, limits, verified, placedAt }) => ({
-              slot, cgroup, jobId, limits, verified, runningS: Math.round((Date.now() - placedAt) / 1000), memoryBytes: await status.jobMemoryBytes(cgroup),
+              slot,
+              cgroup,
+              jobId,
+              limits,
+              verified,
+              runningS: Math.round((Date.now() - placedAt) / 1000),
+              memoryBytes: await status.jobMemoryBytes(cgroup),
             })),
           ),
         });
@@ -118,7 +122,8 @@ export class AdminServer {
       if (req.method === 'POST' && url.pathname === '/v1/drain') {
         const raw = url.searchParams.get('timeout');
         const timeoutMs = raw === null ? undefined : parseDuration(raw);
-        if (raw !== null && timeoutMs === undefined) return send(res, 400, { error: `timeout: expected a duration such as 10m, got ${JSON.stringify(raw)}` });
+        if (raw !== null && timeoutMs === undefined)
+          return send(res, 400, { error: `timeout: expected a duration such as 10m, got ${JSON.stringify(raw)}` });
         return send(res, 202, { drain: this.options.onDrain(timeoutMs) });
       }
       return send(res, 404, { error: `no ${req.method ?? ''} ${url.pathname}` });

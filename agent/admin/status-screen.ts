@@ -5,18 +5,25 @@ const secs = (ms: unknown): string => (typeof ms === 'number' ? `${Math.ceil(ms 
 export function statusScreen(s: Record<string, unknown>): string {
   const lines: string[] = [];
   const counters = (s.counters ?? {}) as Record<string, number>;
-  lines.push(`wn-agent  ${String(s.state)}  up ${String(s.uptimeS)}s  ${s.advertised ? 'advertised' : 'NOT advertised'}  master restarts ${String(s.masterRestarts)}`);
+  lines.push(
+    `wn-agent  ${String(s.state)}  up ${String(s.uptimeS)}s  ${s.advertised ? 'advertised' : 'NOT advertised'}  master restarts ${String(s.masterRestarts)}`,
+  );
   if (s.state === 'draining') lines.push(`draining: deadline in ${secs(s.drainRemainingMs)}`);
   else if (typeof s.idleRemainingMs === 'number') lines.push(`idle: exits in ${secs(s.idleRemainingMs)} unless work arrives`);
-  lines.push(`jobs: started ${counters.jobsStarted ?? 0}, finished ${counters.jobsFinished ?? 0}, OOM-killed ${counters.oomKills ?? 0}, vacated ${counters.jobsVacated ?? 0}`);
+  lines.push(
+    `jobs: started ${counters.jobsStarted ?? 0}, finished ${counters.jobsFinished ?? 0}, OOM-killed ${counters.oomKills ?? 0}, vacated ${counters.jobsVacated ?? 0}`,
+  );
   lines.push('slots:');
-  for (const slot of (s.slots ?? []) as Record<string, unknown>[]) lines.push(`  ${String(slot.name)}  ${String(slot.state)}/${String(slot.activity)}`);
+  for (const slot of (s.slots ?? []) as Record<string, unknown>[])
+    lines.push(`  ${String(slot.name)}  ${String(slot.state)}/${String(slot.activity)}`);
   lines.push('running jobs:');
   const jobs = (s.jobs ?? []) as Record<string, unknown>[];
   if (jobs.length === 0) lines.push('  none');
   for (const job of jobs) {
     const limits = (job.limits ?? {}) as Record<string, number>;
-    lines.push(`  ${String(job.jobId ?? '?')}  ${String(job.slot)}  ${String(job.cgroup)}  memory ${mib(job.memoryBytes)}/${mib(limits.memoryBytes)} MiB  ${String(job.runningS)}s${job.verified ? '' : '  (isolation not yet seen)'}`);
+    lines.push(
+      `  ${String(job.jobId ?? '?')}  ${String(job.slot)}  ${String(job.cgroup)}  memory ${mib(job.memoryBytes)}/${mib(limits.memoryBytes)} MiB  ${String(job.runningS)}s${job.verified ? '' : '  (isolation not yet seen)'}`,
+    );
   }
   const host = s.host as { os?: string; kernel?: string; executeDisk?: Record<string, number | string> } | undefined;
   if (host) {
@@ -25,6 +32,9 @@ export function statusScreen(s: Record<string, unknown>): string {
     lines.push(`host: ${String(host.os)}, kernel ${String(host.kernel)}${free}`);
   }
   const cvmfs = (s.cvmfs ?? []) as Record<string, unknown>[];
-  if (cvmfs.length) lines.push(`cvmfs: ${cvmfs.map((r) => `${String(r.repo)} ${r.healthy ? 'ok' : 'BROKEN'}${r.required ? '' : ' (optional)'}`).join(', ')}`);
+  if (cvmfs.length)
+    lines.push(
+      `cvmfs: ${cvmfs.map((r) => `${String(r.repo)} ${r.healthy ? 'ok' : 'BROKEN'}${r.required ? '' : ' (optional)'}`).join(', ')}`,
+    );
   return `${lines.join('\n')}\n`;
 }

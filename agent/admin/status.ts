@@ -58,6 +58,7 @@ export async function readiness(status: AgentStatus): Promise<{ ready: boolean; 
   if (placement) reasons.push(placement);
   if (status.state !== 'running') reasons.push(`state is ${status.state}`);
   if (!status.advertised) reasons.push('the startd is not advertised in the collector');
-  for (const repo of status.cvmfs()) if (repo.required && !repo.healthy) reasons.push(`required CVMFS repository ${repo.repo} is unhealthy`);
+  for (const repo of status.cvmfs())
+    if (repo.required && !repo.healthy) reasons.push(`required CVMFS repository ${repo.repo} is unhealthy`);
   return { ready: reasons.length === 0, reasons };
 }

@@ -17,10 +17,14 @@ export interface TailOptions {
 
 /** One event as a person reads it: time, severity, type, where it came from, the job, the message. */
 export function prettyEvent(event: Record<string, unknown>): string {
-  const time = String(event.time ?? '').replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const time = String(event.time ?? '')
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   const where = [event.daemon, event.slot].filter(Boolean).join('/');
   const job = event.jobId ? ` job ${String(event.jobId)}` : '';
-  return `${String(event.seq).padStart(6)} ${time} ${String(event.severity ?? '').toUpperCase().padEnd(5)} ${String(event.type)}${where ? ` [${where}]` : ''}${job}: ${String(event.msg ?? '')}`;
+  return `${String(event.seq).padStart(6)} ${time} ${String(event.severity ?? '')
+    .toUpperCase()
+    .padEnd(5)} ${String(event.type)}${where ? ` [${where}]` : ''}${job}: ${String(event.msg ?? '')}`;
 }
 
 /**
@@ -33,14 +37,22 @@ export async function tail(options: TailOptions): Promise<void> {
   let backoff = 500;
   for (;;) {
     const url = new URL('/v1/events', options.url);
-    for (const [name, value] of [['type', options.types], ['severity', options.severity], ['daemon', options.daemon]] as const) if (value) url.searchParams.set(name, value);
+    for (const [name, value] of [
+      ['type', options.types],
+      ['severity', options.severity],
+      ['daemon', options.daemon],
+    ] as const)
+      if (value) url.searchParams.set(name, value);
     if (last !== undefined) url.searchParams.set('since', String(last));
     const outcome = await new Promise<'done' | 'closed' | Error>((resolve) => {
       const ws = new WebSocket(url, { headers: { authorization: `Bearer ${options.token}` } });
-      ws.on('unexpected-response', (_req, res) => resolve(new Error(`the agent refused the connection: HTTP ${res.statusCode ?? '?'} ${res.statusMessage ?? ''}`)));
+      ws.on('unexpected-response', (_req, res) =>
+        resolve(new Error(`the agent refused the connection: HTTP ${res.statusCode ?? '?'} ${res.statusMessage ?? ''}`)),
+      );
       ws.on('error', () => resolve('closed'));
       ws.on('close', (code, reason) => {
-        if (code !== 1000 && code !== 1005) options.err(`wn-agent tail: connection closed (${code} ${reason.toString()}); reconnecting from seq ${String(last ?? 0)}`);
+        if (code !== 1000 && code !== 1005)
+          options.err(`wn-agent tail: connection closed (${code} ${reason.toString()}); reconnecting from seq ${String(last ?? 0)}`);
         resolve('closed');
       });
       ws.on('open', () => (backoff = 500));

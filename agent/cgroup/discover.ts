@@ -62,11 +62,15 @@ export function discoverFromText(mountinfo: string, procCgroup: string, v2Contro
 }
 
 export async function discoverCgroups(proc = '/proc/self'): Promise<CgroupLayout> {
-  const [mountinfo, procCgroup] = await Promise.all([readFile(`${proc}/mountinfo`, 'utf8'), readFile(`${proc}/cgroup`, 'utf8').catch(() => '')]);
+  const [mountinfo, procCgroup] = await Promise.all([
+    readFile(`${proc}/mountinfo`, 'utf8'),
+    readFile(`${proc}/cgroup`, 'utf8').catch(() => ''),
+  ]);
   const layout = discoverFromText(mountinfo, procCgroup);
   if (layout.unified) {
     const text = await readFile(posix.join(layout.unified.dir, 'cgroup.controllers'), 'utf8').catch(() => '');
-    for (const controller of text.split(/\s+/).filter(Boolean)) if (!layout.controllers.has(controller)) layout.controllers.set(controller, layout.unified);
+    for (const controller of text.split(/\s+/).filter(Boolean))
+      if (!layout.controllers.has(controller)) layout.controllers.set(controller, layout.unified);
   }
   return layout;
 }

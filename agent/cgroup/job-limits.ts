@@ -54,7 +54,8 @@ export function limitWrites(limits: JobLimits, version: 1 | 2): LimitWrite[] {
     // No swap for jobs: a job over its memory is stopped, not slowed to a crawl (v2 counts swap separately).
     writes.push({ controller: 'memory', file: 'memory.swap.max', value: '0' });
     writes.push({ controller: 'cpu', file: 'cpu.weight', value: String(limits.cpuWeight) });
-    if (limits.cpuQuotaUs !== undefined) writes.push({ controller: 'cpu', file: 'cpu.max', value: `${limits.cpuQuotaUs} ${limits.cpuPeriodUs}` });
+    if (limits.cpuQuotaUs !== undefined)
+      writes.push({ controller: 'cpu', file: 'cpu.max', value: `${limits.cpuQuotaUs} ${limits.cpuPeriodUs}` });
   }
   if (limits.pidsMax !== undefined) writes.push({ controller: 'pids', file: 'pids.max', value: String(limits.pidsMax) });
   return writes;

@@ -16,8 +16,9 @@ export interface ChirpEndpoint {
  */
 export function parseChirpConfig(text: string, localAddresses: ReadonlySet<string> = ownAddresses()): ChirpEndpoint {
   const [host, port, cookie] = text.trim().split(/\s+/);
-  if (!host || !port || !/^\d{1,5}$/.test(port) || Number(port) > 65535 || !cookie || cookie.length > 1024) throw new Error('not a chirp config');
-  if (!localAddresses.has(host) && !/^127\./.test(host)) throw new Error('chirp address is not one of this container\'s');
+  if (!host || !port || !/^\d{1,5}$/.test(port) || Number(port) > 65535 || !cookie || cookie.length > 1024)
+    throw new Error('not a chirp config');
+  if (!localAddresses.has(host) && !/^127\./.test(host)) throw new Error("chirp address is not one of this container's");
   return { host, port: Number(port), cookie };
 }
 
@@ -45,14 +46,20 @@ export async function setJobAttributesDelayed(
   timeoutMs = 5000,
 ): Promise<{ failed: string[]; error?: string }> {
   const names = Object.keys(attributes);
-  const request = [`cookie ${chirpWord(endpoint.cookie)}`, ...names.map((name) => `set_job_attr_delayed ${chirpWord(name)} ${chirpWord(attributes[name] ?? '')}`)]
+  const request = [
+    `cookie ${chirpWord(endpoint.cookie)}`,
+    ...names.map((name) => `set_job_attr_delayed ${chirpWord(name)} ${chirpWord(attributes[name] ?? '')}`),
+  ]
     .map((line) => `${line}\n`)
     .join('');
   const results = await new Promise<string[]>((resolve, reject) => {
     const socket = net.connect({ host: endpoint.host, port: endpoint.port });
     let buffer = '';
     const lines: string[] = [];
-    const timer = setTimeout(() => socket.destroy(new Error(`no answer from the starter's chirp server within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`no answer from the starter's chirp server within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(request));
     socket.on('data', (chunk: string) => {
@@ -76,7 +83,9 @@ export async function setJobAttributesDelayed(
   });
   if (results[0] !== '0') return { failed: names, error: `chirp cookie refused (${results[0] ?? 'connection closed'})` };
   const failed = names.filter((_, i) => results[i + 1] !== '0');
-  return failed.length === 0 ? { failed } : { failed, error: `chirp answered ${failed.map((n) => `${n}: ${results[names.indexOf(n) + 1] ?? 'nothing'}`).join(', ')}` };
+  return failed.length === 0
+    ? { failed }
+    : { failed, error: `chirp answered ${failed.map((n) => `${n}: ${results[names.indexOf(n) + 1] ?? 'nothing'}`).join(', ')}` };
 }
 
 /** The starter's `.chirp.config` in a job's scratch directory, read as untrusted input. */

@@ -40,4 +40,3 @@ export function configClassAdString(value: string): string {
   });
   return `strcat(${args.join(', "$", ')})`;
 }
-

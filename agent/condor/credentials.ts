@@ -24,7 +24,9 @@ async function copyPrivate(from: string, to: string, flag: string): Promise<void
     await copyFile(from, to);
     await chmod(to, 0o600); // HTCondor refuses a pool password or token readable by others.
   } catch (error) {
-    throw new AgentError('WN_ERR_CREDENTIALS', `${optionName(flag)}: cannot install ${from}: ${(error as Error).message}`, { cause: error });
+    throw new AgentError('WN_ERR_CREDENTIALS', `${optionName(flag)}: cannot install ${from}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -51,7 +53,11 @@ export async function installCredentials(
     names = await readdir(source.tokenDir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new AgentError('WN_ERR_CREDENTIALS', `${optionName('token-dir')}: cannot read ${source.tokenDir}: ${(error as Error).message}`, { cause: error });
+      throw new AgentError(
+        'WN_ERR_CREDENTIALS',
+        `${optionName('token-dir')}: cannot read ${source.tokenDir}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
   for (const name of names.sort()) {

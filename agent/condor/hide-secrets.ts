@@ -60,7 +60,10 @@ export async function hideSecretSources(sources: readonly SecretSource[], option
   const hidden: HiddenSecret[] = [];
   const coveredDirs: string[] = [];
   for (const source of sources) {
-    const present = await lstat(source.path).then(() => true, () => false);
+    const present = await lstat(source.path).then(
+      () => true,
+      () => false,
+    );
     if (!present) continue;
     const real = await realpath(source.path);
     if (coveredDirs.some((dir) => within(real, dir))) continue;

@@ -87,7 +87,12 @@ export class JobStartServer {
 
   constructor(private readonly options: JobStartOptions) {
     const { dir, executeDir, attributes } = options;
-    this.fifo = new FifoServer(join(dir, 'requests'), (line) => this.onLine(line), 0o622, () => this.drop('overlong'));
+    this.fifo = new FifoServer(
+      join(dir, 'requests'),
+      (line) => this.onLine(line),
+      0o622,
+      () => this.drop('overlong'),
+    );
     this.scratchPattern = new RegExp(`^${executeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/dir_([1-9]\\d{0,9})$`);
     this.ads = Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, classAdString(value)]));
     this.limiter = new Limiter(options.maxInFlight ?? 16, options.maxInFlight ?? 16);
@@ -125,7 +130,8 @@ export class JobStartServer {
     if (this.pruning) return;
     this.pruning = true;
     try {
-      for (const [pid, entry] of [...this.served]) if (entry.phase === 'served' && !(await this.options.isStarter(pid))) this.served.delete(pid);
+      for (const [pid, entry] of [...this.served])
+        if (entry.phase === 'served' && !(await this.options.isStarter(pid))) this.served.delete(pid);
     } finally {
       this.pruning = false;
     }
@@ -192,7 +198,13 @@ export class JobStartServer {
     const failedAnswer = await answerFifo(join(scratch, replyFifoName), 'ok\n');
     if (failedAnswer) this.options.onProblem('cannot answer the job wrapper', { starterPid: pid, code: failedAnswer });
     const recordMs = Math.round(Number(process.hrtime.bigint() - began) / 1e5) / 10;
-    this.options.onStart({ jobId: jobId ?? '', starterPid: pid, failed: outcome.failed, ...(outcome.error ? { error: outcome.error } : {}), recordMs });
+    this.options.onStart({
+      jobId: jobId ?? '',
+      starterPid: pid,
+      failed: outcome.failed,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      recordMs,
+    });
   }
 }
 

@@ -78,7 +78,6 @@ export class LogForwarder {
     }
   }
 
-
   private async list(): Promise<string[]> {
     try {
       return (await readdir(this.dir)).sort();
@@ -107,7 +106,10 @@ export class LogForwarder {
 
   private readOne(name: string, source: DaemonLogFile): Promise<void> {
     const next = (this.fileReads.get(name) ?? Promise.resolve()).then(() => this.readFile(name, source));
-    this.fileReads.set(name, next.catch(() => undefined));
+    this.fileReads.set(
+      name,
+      next.catch(() => undefined),
+    );
     return next;
   }
 

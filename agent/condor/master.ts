@@ -88,7 +88,13 @@ export class MasterProcess {
 
   private async exitWithin(ms: number): Promise<boolean> {
     const timeout = new AbortController();
-    const exited = await Promise.race([this.exited.then(() => true, () => true), delay(ms, timeout.signal).then(() => false)]);
+    const exited = await Promise.race([
+      this.exited.then(
+        () => true,
+        () => true,
+      ),
+      delay(ms, timeout.signal).then(() => false),
+    ]);
     timeout.abort();
     return exited;
   }

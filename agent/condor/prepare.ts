@@ -46,4 +46,3 @@ export async function listSiteConfig(dir: string): Promise<string[]> {
     .sort()
     .map((name) => join(dir, name));
 }
-

@@ -33,7 +33,20 @@ export interface RenderInput {
  * so what the startd does is decided here and in the site's files only.
  */
 export function renderCondorConfig(input: RenderInput): string {
-  const { config, layout, instanceId, siteConfigFiles, resources, attributes, machineName, jobWrapper, starterWrapper, namespaces, cvmfsAdFile, gpus = false } = input;
+  const {
+    config,
+    layout,
+    instanceId,
+    siteConfigFiles,
+    resources,
+    attributes,
+    machineName,
+    jobWrapper,
+    starterWrapper,
+    namespaces,
+    cvmfsAdFile,
+    gpus = false,
+  } = input;
   const advertised = { WnAgentInstance: instanceId, ...attributes };
   const lines = [
     '# Rendered by wn-agent at every start; edits here are lost. Site settings go in files under',
@@ -70,7 +83,9 @@ export function renderCondorConfig(input: RenderInput): string {
     '# ones (box, gdrive, onedrive) take about 0.3 s each. Grid jobs use http(s) and data: URLs; a site that needs',
     '# the others adds them back in its own configuration (--site-config-dir).',
     'FILETRANSFER_PLUGINS = $(LIBEXEC)/curl_plugin, $(LIBEXEC)/data_plugin',
-    ...(gpus ? [] : ['# No GPU device nodes in this container: no condor_gpu_discovery run before the first ad.', 'STARTD_DETECT_GPUS = false']),
+    ...(gpus
+      ? []
+      : ['# No GPU device nodes in this container: no condor_gpu_discovery run before the first ad.', 'STARTD_DETECT_GPUS = false']),
     `UPDATE_INTERVAL = ${config.updateIntervalS}`,
     '',
     '# One partitionable slot owning the whole container.',
@@ -89,10 +104,14 @@ export function renderCondorConfig(input: RenderInput): string {
     ...Object.entries(advertised).map(([name, value]) => `${name} = ${configClassAdString(value)}`),
     `STARTD_ATTRS = $(STARTD_ATTRS) ${Object.keys(advertised).join(' ')}`,
     ...(jobWrapper
-      ? ['', '# Has the agent record task, container and image in each job ad (Chirp), then execs the job.', `USER_JOB_WRAPPER = ${jobWrapper}`]
+      ? [
+          '',
+          '# Has the agent record task, container and image in each job ad (Chirp), then execs the job.',
+          `USER_JOB_WRAPPER = ${jobWrapper}`,
+        ]
       : []),
     '',
-    '# Job isolation. HTCondor\'s own cgroup support is off (on v1 it wants a joint cpu,cpuacct hierarchy, on v2 a',
+    "# Job isolation. HTCondor's own cgroup support is off (on v1 it wants a joint cpu,cpuacct hierarchy, on v2 a",
     '# delegated subtree, and 23.9 has a PID-namespace bug there, HTCONDOR-2590): the agent puts each starter and',
     '# its job into their own cgroup through the STARTER wrapper.',
     'BASE_CGROUP =',
@@ -102,7 +121,7 @@ export function renderCondorConfig(input: RenderInput): string {
     ...(cvmfsAdFile
       ? [
           '',
-          '# CVMFS health from the agent\'s probes, published by a startd cron job (a cat of the agent\'s file); a change is',
+          "# CVMFS health from the agent's probes, published by a startd cron job (a cat of the agent's file); a change is",
           '# sent to the collector at once. Jobs that set RequiresCVMFS = "repo,..." start only where all of them are healthy.',
           'STARTD_CRON_JOBLIST = $(STARTD_CRON_JOBLIST) WNCVMFS',
           'STARTD_CRON_WNCVMFS_EXECUTABLE = /bin/cat',

@@ -10,7 +10,8 @@ import { readUntrustedFile, UntrustedFileError } from '../util/untrusted-file.ts
  */
 async function checkScratch(scratch: string): Promise<number[]> {
   const mounts = parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8'));
-  if (mounts.some((m) => m.mountPoint === scratch || m.mountPoint.startsWith(`${scratch}/`))) throw new UntrustedFileError('EXDEV', scratch);
+  if (mounts.some((m) => m.mountPoint === scratch || m.mountPoint.startsWith(`${scratch}/`)))
+    throw new UntrustedFileError('EXDEV', scratch);
   const dir = await lstat(scratch).catch((error: NodeJS.ErrnoException) => {
     throw new UntrustedFileError(error.code ?? 'EIO', scratch);
   });

@@ -41,7 +41,10 @@ export interface SlotState {
 /** Every slot of our startd as the startd itself sees it now (partitionable and dynamic). */
 export async function startdSlots(configFile: string, logDir: string): Promise<SlotState[]> {
   const address = await startdAddress(logDir);
-  const out = await runCondorTool('condor_status', ['-direct', address, '-af:t', 'Name', 'DynamicSlot', 'State', 'Activity'], { configFile, timeoutMs: 10_000 });
+  const out = await runCondorTool('condor_status', ['-direct', address, '-af:t', 'Name', 'DynamicSlot', 'State', 'Activity'], {
+    configFile,
+    timeoutMs: 10_000,
+  });
   return out
     .split('\n')
     .filter(Boolean)

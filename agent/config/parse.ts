@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { isAttributeName, isReservedAttribute } from '../metadata/attribute-names.ts';
 import { configError } from '../errors.ts';
-import { cvmfsModes, defaults, jobIsolationModes, logLevels, type AgentConfig, type CvmfsConfig, type CvmfsMode, type JobIsolationMode, type LogLevel } from './options.ts';
+import {
+  cvmfsModes,
+  defaults,
+  jobIsolationModes,
+  logLevels,
+  type AgentConfig,
+  type CvmfsConfig,
+  type CvmfsMode,
+  type JobIsolationMode,
+  type LogLevel,
+} from './options.ts';
 import { parseDuration, parseSizeMiB } from './units.ts';
 
 /** What the CLI hands over: strings as typed on the command line or found in WN_* variables. */
@@ -55,7 +65,8 @@ export interface RawOptions {
 
 /** --admin-token or the first line of --admin-token-file; at least 16 characters, so that it cannot be guessed. */
 function adminToken(raw: RawOptions): string | undefined {
-  if (raw.adminToken !== undefined && raw.adminTokenFile !== undefined) throw configError(`${optionName('admin-token')} and ${optionName('admin-token-file')}: give one, not both`);
+  if (raw.adminToken !== undefined && raw.adminTokenFile !== undefined)
+    throw configError(`${optionName('admin-token')} and ${optionName('admin-token-file')}: give one, not both`);
   let token = nonEmpty(raw.adminToken);
   let source = optionName('admin-token');
   if (raw.adminTokenFile !== undefined) {
@@ -66,7 +77,8 @@ function adminToken(raw: RawOptions): string | undefined {
       throw configError(`${source}: cannot read ${raw.adminTokenFile}: ${(error as Error).message}`);
     }
   }
-  if (token !== undefined && token.length < 16) throw configError(`${source}: the token must be at least 16 characters (got ${token.length})`);
+  if (token !== undefined && token.length < 16)
+    throw configError(`${source}: the token must be at least 16 characters (got ${token.length})`);
   return token;
 }
 
@@ -95,13 +107,17 @@ function listenAddress(value: string): { host: string; port: number } | undefine
   if (value.trim() === '' || value.trim() === 'off') return undefined;
   const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value.trim());
   const port = Number(match?.[2]);
-  if (!match || port < 1 || port > 65535) throw configError(`${optionName('admin-listen')}: expected host:port such as 0.0.0.0:9680 (or off), got ${JSON.stringify(value)}`);
+  if (!match || port < 1 || port > 65535)
+    throw configError(`${optionName('admin-listen')}: expected host:port such as 0.0.0.0:9680 (or off), got ${JSON.stringify(value)}`);
   return { host: (match[1] ?? '').replace(/^\[|\]$/g, ''), port };
 }
 
 /** Repository names as CVMFS knows them: fully qualified, lower case (atlas.cern.ch). */
 function repositories(flag: string, value: string | undefined): string[] {
-  const names = (value ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const names = (value ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   for (const name of names) {
     if (!/^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$/.test(name)) {
       throw configError(`${optionName(flag)}: ${JSON.stringify(name)} is not a repository name such as atlas.cern.ch`);
@@ -114,11 +130,16 @@ function cvmfs(raw: RawOptions): CvmfsConfig {
   const required = repositories('cvmfs-repositories', raw.cvmfsRepositories);
   const optional = repositories('cvmfs-optional-repositories', raw.cvmfsOptionalRepositories);
   const both = optional.filter((name) => required.includes(name));
-  if (both.length) throw configError(`${optionName('cvmfs-optional-repositories')}: ${both.join(', ')} is also in ${optionName('cvmfs-repositories')}`);
+  if (both.length)
+    throw configError(`${optionName('cvmfs-optional-repositories')}: ${both.join(', ')} is also in ${optionName('cvmfs-repositories')}`);
   const quota = parseSizeMiB(raw.cvmfsQuota ?? defaults.cvmfsQuota);
-  if (quota === undefined || quota < 1) throw configError(`${optionName('cvmfs-quota')}: expected a size such as 4000 (MiB) or 20G, got ${received(raw.cvmfsQuota ?? '')}`);
+  if (quota === undefined || quota < 1)
+    throw configError(`${optionName('cvmfs-quota')}: expected a size such as 4000 (MiB) or 20G, got ${received(raw.cvmfsQuota ?? '')}`);
   const proxy = nonEmpty(raw.cvmfsHttpProxy);
-  if (proxy !== undefined && /[\s"'\\]/.test(proxy)) throw configError(`${optionName('cvmfs-http-proxy')}: expected CVMFS_HTTP_PROXY syntax (e.g. "http://squid:3128;DIRECT") without spaces or quotes, got ${received(proxy)}`);
+  if (proxy !== undefined && /[\s"'\\]/.test(proxy))
+    throw configError(
+      `${optionName('cvmfs-http-proxy')}: expected CVMFS_HTTP_PROXY syntax (e.g. "http://squid:3128;DIRECT") without spaces or quotes, got ${received(proxy)}`,
+    );
   return {
     required,
     optional,
@@ -133,7 +154,8 @@ function cvmfs(raw: RawOptions): CvmfsConfig {
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw configError(`${optionName(flag)}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw configError(`${optionName(flag)}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
   return value as T;
 }
 
@@ -144,13 +166,13 @@ function boolean(flag: string, value: string): boolean {
 }
 
 function wholeNumber(flag: string, value: string): number {
-  if (!/^\d+$/.test(value.trim())) throw configError(`${optionName(flag)}: expected a whole number (0 for none), got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value.trim()))
+    throw configError(`${optionName(flag)}: expected a whole number (0 for none), got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
 /** Prefix of the environment variables that add slot attributes: WN_ATTR_<Name>=value. */
 export const attributeEnvPrefix = 'WN_ATTR_';
-
 
 function attribute(name: string, source: string): string {
   if (!isAttributeName(name)) {
@@ -177,12 +199,16 @@ function attributes(flags: readonly string[], env: Record<string, string | undef
 
 /** HTCondor's configuration cannot carry a line break or other control character in a value (condor/classad.ts). */
 function attributeValue(value: string, source: string): string {
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw configError(`${source}: the value holds a line break or control character, which HTCondor's configuration cannot carry: ${JSON.stringify(value)}`);
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    throw configError(
+      `${source}: the value holds a line break or control character, which HTCondor's configuration cannot carry: ${JSON.stringify(value)}`,
+    );
   return value;
 }
 
 function variableName(flag: string, value: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw configError(`${optionName(flag)}: expected an environment variable name, got ${JSON.stringify(value)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))
+    throw configError(`${optionName(flag)}: expected an environment variable name, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -202,7 +228,9 @@ function received(value: string): string {
 function duration(flag: string, value: string, { min = 0 } = {}): number {
   const ms = parseDuration(value);
   if (ms === undefined || ms < min) {
-    throw configError(`${optionName(flag)}: expected a duration such as 30s, 10m or plain seconds${min ? ` of at least ${min} ms` : ''}, got ${received(value)}`);
+    throw configError(
+      `${optionName(flag)}: expected a duration such as 30s, 10m or plain seconds${min ? ` of at least ${min} ms` : ''}, got ${received(value)}`,
+    );
   }
   return ms;
 }
@@ -219,7 +247,9 @@ function path(flag: string, value: string): string {
   if (!value.startsWith('/')) throw configError(`${optionName(flag)}: expected an absolute path, got ${received(value)}`);
   // Paths go into HTCondor's configuration and the CVMFS client's shell-sourced default.local, unquoted there.
   if (/[\s"'`$\\#;\u0000-\u001f\u007f]/.test(value)) {
-    throw configError(`${optionName(flag)}: expected a path without spaces, quotes, '$', '#', ';', backslashes or control characters, got ${received(value)}`);
+    throw configError(
+      `${optionName(flag)}: expected a path without spaces, quotes, '$', '#', ';', backslashes or control characters, got ${received(value)}`,
+    );
   }
   return value;
 }

@@ -20,10 +20,22 @@ export function parseDuration(text: string): number | undefined {
 
 const sizeUnitsMiB: Record<string, number> = {
   '': 1,
-  k: 1 / 1024, ki: 1 / 1024, kb: 1 / 1024, kib: 1 / 1024,
-  m: 1, mi: 1, mb: 1, mib: 1,
-  g: 1024, gi: 1024, gb: 1024, gib: 1024,
-  t: 1024 * 1024, ti: 1024 * 1024, tb: 1024 * 1024, tib: 1024 * 1024,
+  k: 1 / 1024,
+  ki: 1 / 1024,
+  kb: 1 / 1024,
+  kib: 1 / 1024,
+  m: 1,
+  mi: 1,
+  mb: 1,
+  mib: 1,
+  g: 1024,
+  gi: 1024,
+  gb: 1024,
+  gib: 1024,
+  t: 1024 * 1024,
+  ti: 1024 * 1024,
+  tb: 1024 * 1024,
+  tib: 1024 * 1024,
 };
 
 /** "4096" (MiB, HTCondor's unit for Memory), "4G", "512Mi", "1.5GiB" → whole MiB. Units are binary, as HTCondor's are. */

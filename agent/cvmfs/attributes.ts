@@ -25,6 +25,13 @@ export function cvmfsAd(repos: readonly RepoHealth[]): string {
     lines.push(`${healthAttribute(repo)} = ${healthy ? 'true' : 'false'}`);
     if (revision !== undefined) lines.push(`${revisionAttribute(repo)} = ${revision}`);
   }
-  lines.push(`CVMFS_HEALTHY = ${classAdString(repos.filter((r) => r.healthy).map((r) => r.repo).join(','))}`);
+  lines.push(
+    `CVMFS_HEALTHY = ${classAdString(
+      repos
+        .filter((r) => r.healthy)
+        .map((r) => r.repo)
+        .join(','),
+    )}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -78,7 +78,6 @@ export class CvmfsManager {
     await this.unmountAll();
   }
 
-
   private async bringUp(state: RepoState): Promise<void> {
     const existing = await mountAt(state.dir);
     if (!existing && this.config.mode === 'bind') {
@@ -91,13 +90,19 @@ export class CvmfsManager {
       const mounted = await mountRepo(state.repo, state.dir, mountTimeoutMs);
       if (!mounted.ok) {
         state.lastError = `mount failed: ${mounted.output}`;
-        this.log.error({ event: 'cvmfs-mount-failed', repo: state.repo, dir: state.dir, required: state.required, output: mounted.output }, `cannot mount ${state.repo}`);
+        this.log.error(
+          { event: 'cvmfs-mount-failed', repo: state.repo, dir: state.dir, required: state.required, output: mounted.output },
+          `cannot mount ${state.repo}`,
+        );
         return;
       }
       state.ours = true;
       this.log.info({ event: 'cvmfs-mounted', repo: state.repo, dir: state.dir }, `mounted ${state.repo}`);
     } else {
-      this.log.info({ event: 'cvmfs-found', repo: state.repo, dir: state.dir, fsType: existing.fsType, source: existing.source }, `${state.repo} already mounted`);
+      this.log.info(
+        { event: 'cvmfs-found', repo: state.repo, dir: state.dir, fsType: existing.fsType, source: existing.source },
+        `${state.repo} already mounted`,
+      );
     }
     await this.probe(state);
   }
@@ -114,7 +119,15 @@ export class CvmfsManager {
     state.failures = result.ok ? 0 : state.failures + 1;
     if (result.revision !== undefined) state.revision = result.revision;
     if (result.ok !== was || !result.ok) {
-      const fields = { event: result.ok ? 'cvmfs-healthy' : 'cvmfs-unhealthy', repo: state.repo, required: state.required, attribute: healthAttribute(state.repo), probeMs: result.ms, revision: state.revision, error: result.error };
+      const fields = {
+        event: result.ok ? 'cvmfs-healthy' : 'cvmfs-unhealthy',
+        repo: state.repo,
+        required: state.required,
+        attribute: healthAttribute(state.repo),
+        probeMs: result.ms,
+        revision: state.revision,
+        error: result.error,
+      };
       if (result.ok) this.log.info(fields, `${state.repo} is healthy`);
       else this.log.warn(fields, `${state.repo} failed its probe`);
     }
@@ -142,7 +155,10 @@ export class CvmfsManager {
     if (await mountAt(state.dir)) await unmount(state.dir, 10_000);
     const mounted = await mountRepo(state.repo, state.dir, mountTimeoutMs);
     if (!mounted.ok) {
-      this.log.error({ event: 'cvmfs-remount-failed', repo: state.repo, output: mounted.output }, `cannot remount ${state.repo}; will try again`);
+      this.log.error(
+        { event: 'cvmfs-remount-failed', repo: state.repo, output: mounted.output },
+        `cannot remount ${state.repo}; will try again`,
+      );
       return;
     }
     state.ours = true;
@@ -162,7 +178,13 @@ export class CvmfsManager {
           const result = await unmount(state.dir, 10_000);
           state.ours = false;
           state.healthy = false;
-          const fields = { event: result.ok ? 'cvmfs-unmounted' : 'cvmfs-unmount-failed', repo: state.repo, dir: state.dir, lazy: result.lazy, output: result.output };
+          const fields = {
+            event: result.ok ? 'cvmfs-unmounted' : 'cvmfs-unmount-failed',
+            repo: state.repo,
+            dir: state.dir,
+            lazy: result.lazy,
+            output: result.output,
+          };
           if (result.ok) this.log.info(fields, `unmounted ${state.repo}`);
           else this.log.error(fields, `cannot unmount ${state.repo}`);
         }),

@@ -31,14 +31,25 @@ export interface FleetConfig {
  * `wn-agent fleet upgrade`: writes the new spec; the controller rolls it out (new workers first, old ones drained
  * within --max-unavailable). With --wait, follows the rollout from the engine until no live worker is outdated.
  */
-export async function fleetUpgrade(argv: Record<string, unknown>, out: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<void> {
-  const specFile = typeof argv.spec === 'string' && argv.spec ? argv.spec : badFlag('spec', 'required: the worker spec file the controller reads');
+export async function fleetUpgrade(
+  argv: Record<string, unknown>,
+  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<void> {
+  const specFile =
+    typeof argv.spec === 'string' && argv.spec ? argv.spec : badFlag('spec', 'required: the worker spec file the controller reads');
   const image = typeof argv.image === 'string' ? argv.image : undefined;
   const env = parseEnvChanges(Array.isArray(argv.env) ? argv.env.map(String) : []);
   if (image === undefined && Object.keys(env).length === 0) badFlag('image', 'give --image and/or --env: nothing to upgrade');
-  const waitMs = argv.wait === undefined ? undefined : (parseDuration(String(argv.wait)) ?? badFlag('wait', `expected a duration such as 2h, got ${JSON.stringify(argv.wait)}`));
+  const waitMs =
+    argv.wait === undefined
+      ? undefined
+      : (parseDuration(String(argv.wait)) ?? badFlag('wait', `expected a duration such as 2h, got ${JSON.stringify(argv.wait)}`));
   const result = await upgradeSpecFile(specFile, { image, env });
-  out(result.changed ? `spec ${result.before} -> ${result.after}: written to ${specFile}; the controller rolls it out` : `spec ${result.after} unchanged: nothing to roll out`);
+  out(
+    result.changed
+      ? `spec ${result.before} -> ${result.after}: written to ${specFile}; the controller rolls it out`
+      : `spec ${result.after} unchanged: nothing to roll out`,
+  );
   if (waitMs === undefined) return;
   const backend = new DockerBackend(new DockerApi(String(argv.engineSocket)), String(argv.name));
   let last = '';
@@ -52,7 +63,10 @@ export async function fleetUpgrade(argv: Record<string, unknown>, out: (line: st
     },
     { timeoutMs: waitMs, intervalMs: 2000, what: `every live worker on spec ${result.after}` },
   ).catch((error: unknown) => {
-    throw new AgentError('WN_ERR_FLEET_ROLLOUT', `--wait ${String(argv.wait)}: the rollout did not finish: ${last || (error as Error).message}`);
+    throw new AgentError(
+      'WN_ERR_FLEET_ROLLOUT',
+      `--wait ${String(argv.wait)}: the rollout did not finish: ${last || (error as Error).message}`,
+    );
   });
 }
 
@@ -71,8 +85,12 @@ export function parseFleetConfig(argv: Record<string, unknown>, env: NodeJS.Proc
   const min = count('min', argv.min);
   const max = count('max', argv.max, 1);
   if (min > max) bad('min', `${min} is above --max ${max}`);
-  const intervalMs = parseDuration(String(argv.interval)) ?? bad('interval', `expected a duration such as 10s, got ${JSON.stringify(argv.interval)}`);
-  const tokenFile = typeof argv.adminTokenFile === 'string' ? argv.adminTokenFile : bad('admin-token-file', 'required: the workers are read and drained with it');
+  const intervalMs =
+    parseDuration(String(argv.interval)) ?? bad('interval', `expected a duration such as 10s, got ${JSON.stringify(argv.interval)}`);
+  const tokenFile =
+    typeof argv.adminTokenFile === 'string'
+      ? argv.adminTokenFile
+      : bad('admin-token-file', 'required: the workers are read and drained with it');
   let token = '';
   try {
     token = readFileSync(tokenFile, 'utf8').split('\n')[0]?.trim() ?? '';
@@ -80,7 +98,10 @@ export function parseFleetConfig(argv: Record<string, unknown>, env: NodeJS.Proc
     bad('admin-token-file', `cannot read ${tokenFile}: ${(error as Error).message}`);
   }
   if (token.length < 16) bad('admin-token-file', `the token in ${tokenFile} must be at least 16 characters`);
-  const condorConfig = typeof argv.condorConfig === 'string' ? argv.condorConfig : (env.CONDOR_CONFIG ?? bad('condor-config', 'required (or CONDOR_CONFIG): condor_q must reach the pool'));
+  const condorConfig =
+    typeof argv.condorConfig === 'string'
+      ? argv.condorConfig
+      : (env.CONDOR_CONFIG ?? bad('condor-config', 'required (or CONDOR_CONFIG): condor_q must reach the pool'));
   const name = String(argv.name);
   if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name)) bad('name', `lower-case letters, digits and '-', at most 31: got ${JSON.stringify(name)}`);
   return {
@@ -123,7 +144,14 @@ export function fleetController(config: FleetConfig, log: Logger): FleetControll
     backend: new DockerBackend(new DockerApi(config.engineSocket), config.name),
     spec,
     limits: { min: config.min, max: config.max, maxSurge: config.maxSurge, maxUnavailable: config.maxUnavailable, jobsPerWorker: 1 },
-    demand: (s) => demand.idleJobs({ spec: s, fleet: config.name, specHash: specHash(s), constraint: config.jobConstraint, configFile: config.condorConfig }),
+    demand: (s) =>
+      demand.idleJobs({
+        spec: s,
+        fleet: config.name,
+        specHash: specHash(s),
+        constraint: config.jobConstraint,
+        configFile: config.condorConfig,
+      }),
     adminToken: config.adminToken,
     intervalMs: config.intervalMs,
     log,
@@ -134,8 +162,13 @@ export function fleetController(config: FleetConfig, log: Logger): FleetControll
 export function fleetStatusScreen(snapshot: Awaited<ReturnType<FleetController['observe']>>): string {
   const lines = [`idle jobs that fit: ${snapshot.idleJobs}   spec: ${snapshot.specHash}   target: ${snapshot.plan.target}`, ''];
   lines.push('WORKER'.padEnd(40) + 'PHASE'.padEnd(10) + 'JOBS'.padEnd(6) + 'SPEC');
-  for (const w of snapshot.workers) lines.push(w.name.padEnd(40) + w.phase.padEnd(10) + String(w.runningJobs).padEnd(6) + (w.specHash === snapshot.specHash ? w.specHash : `${w.specHash} (outdated)`));
+  for (const w of snapshot.workers)
+    lines.push(
+      w.name.padEnd(40) +
+        w.phase.padEnd(10) +
+        String(w.runningJobs).padEnd(6) +
+        (w.specHash === snapshot.specHash ? w.specHash : `${w.specHash} (outdated)`),
+    );
   lines.push('', `next: start ${snapshot.plan.start}, drain ${snapshot.plan.drain.length} (${snapshot.plan.reason})`);
   return `${lines.join('\n')}\n`;
 }
-

@@ -47,7 +47,11 @@ export class FleetController {
     const hash = specHash(spec);
     const listed = await this.options.backend.list();
     const workers = await Promise.all(
-      listed.map(async (w) => ({ ...observed(w, w.running && w.address ? await this.agentStatus(w.address) : undefined), name: w.name, address: w.address })),
+      listed.map(async (w) => ({
+        ...observed(w, w.running && w.address ? await this.agentStatus(w.address) : undefined),
+        name: w.name,
+        address: w.address,
+      })),
     );
     const idle = await this.options.demand(spec);
     // A worker of N CPUs runs up to N single-CPU jobs at once.
@@ -69,17 +73,27 @@ export class FleetController {
     for (let i = 0; i < snapshot.plan.start; i++) {
       const id = await backend.start(spec, snapshot.specHash, this.options.adminToken);
       this.counters.started += 1;
-      log.info({ event: 'fleet-worker-started', id, specHash: snapshot.specHash, reason: snapshot.plan.reason }, `worker started: ${snapshot.plan.reason}`);
+      log.info(
+        { event: 'fleet-worker-started', id, specHash: snapshot.specHash, reason: snapshot.plan.reason },
+        `worker started: ${snapshot.plan.reason}`,
+      );
     }
     for (const id of snapshot.plan.drain) {
       const worker = snapshot.workers.find((w) => w.id === id);
       const answer = worker?.address ? await this.request(worker.address, 'POST', '/v1/drain') : undefined;
       this.counters.drained += 1;
-      log.info({ event: 'fleet-worker-draining', worker: worker?.name ?? id, answer: answer?.status, reason: snapshot.plan.reason }, `worker ${worker?.name ?? id} asked to drain: ${snapshot.plan.reason}`);
+      log.info(
+        { event: 'fleet-worker-draining', worker: worker?.name ?? id, answer: answer?.status, reason: snapshot.plan.reason },
+        `worker ${worker?.name ?? id} asked to drain: ${snapshot.plan.reason}`,
+      );
     }
     this.counters.cycles += 1;
     const changed = JSON.stringify(summary(snapshot)) !== JSON.stringify(this.last && summary(this.last));
-    if (changed) log.info({ event: 'fleet-observed', ...summary(snapshot) }, `fleet: ${snapshot.workers.length} workers, ${snapshot.idleJobs} idle jobs, target ${snapshot.plan.target}`);
+    if (changed)
+      log.info(
+        { event: 'fleet-observed', ...summary(snapshot) },
+        `fleet: ${snapshot.workers.length} workers, ${snapshot.idleJobs} idle jobs, target ${snapshot.plan.target}`,
+      );
     this.last = snapshot;
     return snapshot;
   }
@@ -115,7 +129,11 @@ export class FleetController {
 export function httpAgentCall(token: string): AgentCall {
   return async (address, method, path) => {
     try {
-      const res = await fetch(`http://${address}:9680${path}`, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`http://${address}:9680${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(5000),
+      });
       return { status: res.status, body: await res.json().catch(() => undefined) };
     } catch {
       return undefined;

@@ -27,7 +27,15 @@ export interface DemandQuery {
   configFile: string;
 }
 
-export function demandConstraint({ cpus, memoryMiB, constraint }: { cpus: number; memoryMiB: number; constraint?: string | undefined }): string {
+export function demandConstraint({
+  cpus,
+  memoryMiB,
+  constraint,
+}: {
+  cpus: number;
+  memoryMiB: number;
+  constraint?: string | undefined;
+}): string {
   const fits = `JobStatus == 1 && RequestCpus <= ${cpus} && RequestMemory <= ${memoryMiB}`;
   return constraint ? `${fits} && (${constraint})` : fits;
 }
@@ -66,9 +74,24 @@ export class Demand {
   async idleJobs(query: DemandQuery): Promise<number> {
     const { spec, configFile } = query;
     const constraint = demandConstraint({ cpus: spec.cpus ?? 1, memoryMiB: spec.memoryMiB ?? 1 << 30, constraint: query.constraint });
-    const out = await runCondorTool('condor_q', ['-global', '-allusers', '-constraint', constraint, '-af:rt', 'GlobalJobId', 'Requirements', 'RequestCpus', 'RequestMemory', 'RequestDisk'], {
-      configFile,
-    });
+    const out = await runCondorTool(
+      'condor_q',
+      [
+        '-global',
+        '-allusers',
+        '-constraint',
+        constraint,
+        '-af:rt',
+        'GlobalJobId',
+        'Requirements',
+        'RequestCpus',
+        'RequestMemory',
+        'RequestDisk',
+      ],
+      {
+        configFile,
+      },
+    );
     const groups = groupJobs(out);
     if (this.verdicts.size > this.maxVerdicts) this.verdicts.clear();
     let evaluations = 0;
@@ -93,13 +116,26 @@ export class Demand {
   }
 
   /** The job's Requirements against the prototype machine ad; undefined when the job left the queue meanwhile. */
-  private async evaluate(globalJobId: string, machine: Record<string, string | number | boolean>, dir: string, configFile: string): Promise<boolean | undefined> {
+  private async evaluate(
+    globalJobId: string,
+    machine: Record<string, string | number | boolean>,
+    dir: string,
+    configFile: string,
+  ): Promise<boolean | undefined> {
     const schedd = globalJobId.split('#')[0] ?? '';
-    const jobAd = await runCondorTool('condor_q', ['-name', schedd, '-allusers', '-constraint', `GlobalJobId == "${globalJobId}"`, '-long:new'], { configFile });
+    const jobAd = await runCondorTool(
+      'condor_q',
+      ['-name', schedd, '-allusers', '-constraint', `GlobalJobId == "${globalJobId}"`, '-long:new'],
+      { configFile },
+    );
     if (!jobAd.includes('[')) return undefined;
     await writeFile(join(dir, 'job.ad'), jobAd);
     await writeFile(join(dir, 'machine.ad'), newClassAd(machine));
-    const result = await runCondorTool('classad_eval', ['-quiet', '-file', join(dir, 'job.ad'), '-target-file', join(dir, 'machine.ad'), 'Requirements'], { configFile });
+    const result = await runCondorTool(
+      'classad_eval',
+      ['-quiet', '-file', join(dir, 'job.ad'), '-target-file', join(dir, 'machine.ad'), 'Requirements'],
+      { configFile },
+    );
     return result.trim() === 'true';
   }
 }

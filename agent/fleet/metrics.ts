@@ -22,8 +22,22 @@ export function createFleetMetrics(controller: FleetController): Registry {
       for (const phase of phases) this.set({ phase }, last()?.workers.filter((w) => w.phase === phase).length ?? 0);
     },
   });
-  new Gauge({ name: 'wn_fleet_idle_jobs', help: 'Idle jobs in the pool that a worker of the fleet could run', registers: [registry], collect() { this.set(last()?.idleJobs ?? 0); } });
-  new Gauge({ name: 'wn_fleet_target_workers', help: 'Workers the last plan aimed at', registers: [registry], collect() { this.set(last()?.plan.target ?? 0); } });
+  new Gauge({
+    name: 'wn_fleet_idle_jobs',
+    help: 'Idle jobs in the pool that a worker of the fleet could run',
+    registers: [registry],
+    collect() {
+      this.set(last()?.idleJobs ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'wn_fleet_target_workers',
+    help: 'Workers the last plan aimed at',
+    registers: [registry],
+    collect() {
+      this.set(last()?.plan.target ?? 0);
+    },
+  });
   new Gauge({
     name: 'wn_fleet_outdated_workers',
     help: 'Live workers started from an older spec (a rolling upgrade is under way while above 0)',
@@ -40,7 +54,15 @@ export function createFleetMetrics(controller: FleetController): Registry {
     ['wn_fleet_cycles_total', 'Observe-plan-act cycles completed', 'cycles'],
     ['wn_fleet_cycle_errors_total', 'Cycles that failed (engine or pool did not answer)', 'errors'],
   ];
-  for (const [name, help, key] of totals) new Gauge({ name, help, registers: [registry], collect() { this.set(controller.counters[key]); } });
+  for (const [name, help, key] of totals)
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(controller.counters[key]);
+      },
+    });
   return registry;
 }
 
@@ -52,7 +74,8 @@ export function serveFleetMetrics(registry: Registry, host: string, port: number
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
         (error: unknown) => res.writeHead(500).end(String(error)),
       );
-    } else if (req.method === 'GET' && req.url === '/healthz') res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}\n');
+    } else if (req.method === 'GET' && req.url === '/healthz')
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}\n');
     else res.writeHead(404).end();
   });
   return new Promise((resolve, reject) => {

@@ -21,5 +21,11 @@ export function phaseOf(worker: BackendWorker, status: AgentStatusBody | undefin
 }
 
 export function observed(worker: BackendWorker, status: AgentStatusBody | undefined): ObservedWorker {
-  return { id: worker.id, specHash: worker.specHash, phase: phaseOf(worker, status), runningJobs: status?.jobs?.length ?? 0, startedAt: worker.startedAt };
+  return {
+    id: worker.id,
+    specHash: worker.specHash,
+    phase: phaseOf(worker, status),
+    runningJobs: status?.jobs?.length ?? 0,
+    startedAt: worker.startedAt,
+  };
 }

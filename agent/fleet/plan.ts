@@ -64,7 +64,10 @@ export function plan(workers: readonly ObservedWorker[], idleJobs: number, curre
   const freeSlots = current.reduce((sum, w) => sum + (w.phase === 'busy' ? Math.max(0, perWorker - w.runningJobs) : perWorker), 0);
   const busy = live.filter((w) => w.phase === 'busy').length;
   // With no idle jobs, workers without jobs are not needed; with some, they are (they are about to get them).
-  const wanted = idleJobs > 0 ? busy + current.filter((w) => w.phase !== 'busy').length + Math.ceil(Math.max(0, idleJobs - freeSlots) / perWorker) : busy;
+  const wanted =
+    idleJobs > 0
+      ? busy + current.filter((w) => w.phase !== 'busy').length + Math.ceil(Math.max(0, idleJobs - freeSlots) / perWorker)
+      : busy;
   const target = Math.min(limits.max, Math.max(limits.min, wanted));
 
   // Rolling upgrade: new workers of the current spec come up first (at most target + maxSurge live workers in all);
@@ -84,7 +87,12 @@ export function plan(workers: readonly ObservedWorker[], idleJobs: number, curre
     }
     count = Math.max(0, count);
     const drain = [...outdated].sort(drainOrder).slice(0, count);
-    return { start, drain: drain.map((w) => w.id), target, reason: `upgrade: ${outdated.length} outdated, ${current.length} current, ${draining} draining` };
+    return {
+      start,
+      drain: drain.map((w) => w.id),
+      target,
+      reason: `upgrade: ${outdated.length} outdated, ${current.length} current, ${draining} draining`,
+    };
   }
 
   if (live.length < target) {

@@ -43,7 +43,9 @@ export function prototypeAd(spec: WorkerSpec, fleet: string, hash: string): Reco
     ...(spec.env.WN_CVMFS_OPTIONAL_REPOSITORIES ?? '').split(','),
     ...flagValues(spec.args, '--cvmfs-repositories').flatMap((v) => v.split(',')),
     ...flagValues(spec.args, '--cvmfs-optional-repositories').flatMap((v) => v.split(',')),
-  ].map((r) => r.trim()).filter(Boolean);
+  ]
+    .map((r) => r.trim())
+    .filter(Boolean);
   for (const repo of repos) ad[healthAttribute(repo)] = true;
   if (repos.length > 0) ad.CVMFS_HEALTHY = repos.join(',');
   return ad;
@@ -52,7 +54,9 @@ export function prototypeAd(spec: WorkerSpec, fleet: string, hash: string): Reco
 /** The ad in the new ClassAd syntax that classad_eval reads: [ Name = value; ... ]. */
 export function newClassAd(ad: Record<string, string | number | boolean>): string {
   const value = (v: string | number | boolean): string => (typeof v === 'string' ? classAdString(v) : String(v));
-  return `[ ${Object.entries(ad).map(([k, v]) => `${k} = ${value(v)}`).join('; ')} ]\n`;
+  return `[ ${Object.entries(ad)
+    .map(([k, v]) => `${k} = ${value(v)}`)
+    .join('; ')} ]\n`;
 }
 
 /** Values of a flag in an argument list, as `--flag value` or `--flag=value`. */

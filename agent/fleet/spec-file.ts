@@ -27,11 +27,18 @@ export function validateSpec(raw: unknown, where: string): WorkerSpec {
   for (const key of Object.keys(o)) if (!known.includes(key)) bad(key, `one of ${known.join(', ')} (unknown field)`);
   if (typeof o.image !== 'string' || o.image === '') bad('image', 'an image reference');
   const env = o.env ?? {};
-  if (typeof env !== 'object' || Array.isArray(env) || Object.values(env as object).some((v) => typeof v !== 'string')) bad('env', 'an object of strings');
-  if (Object.keys(env as object).some((k) => k === 'WN_ADMIN_TOKEN')) bad('env', 'without WN_ADMIN_TOKEN (the fleet gives every worker its own --admin-token-file token)');
-  const strings = (field: string, value: unknown): string[] => (Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : bad(field, 'an array of strings'));
+  if (typeof env !== 'object' || Array.isArray(env) || Object.values(env as object).some((v) => typeof v !== 'string'))
+    bad('env', 'an object of strings');
+  if (Object.keys(env as object).some((k) => k === 'WN_ADMIN_TOKEN'))
+    bad('env', 'without WN_ADMIN_TOKEN (the fleet gives every worker its own --admin-token-file token)');
+  const strings = (field: string, value: unknown): string[] =>
+    Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : bad(field, 'an array of strings');
   const positive = (field: string, value: unknown): number | undefined =>
-    value === undefined ? undefined : typeof value === 'number' && value > 0 && Number.isFinite(value) ? value : bad(field, 'a positive number');
+    value === undefined
+      ? undefined
+      : typeof value === 'number' && value > 0 && Number.isFinite(value)
+        ? value
+        : bad(field, 'a positive number');
   if (o.network !== undefined && typeof o.network !== 'string') bad('network', 'a network name');
   return {
     image: o.image as string,

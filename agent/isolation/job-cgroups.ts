@@ -50,7 +50,8 @@ export interface JobCgroupsInput {
 
 const jobIdOf = (executeDir: string, starterPid: number): Promise<string | undefined> => jobIdIn(join(executeDir, `dir_${starterPid}`));
 
-const nsLink = (pid: number | 'self', ns: 'pid' | 'mnt'): Promise<string | undefined> => readlink(`/proc/${pid}/ns/${ns}`).catch(() => undefined);
+const nsLink = (pid: number | 'self', ns: 'pid' | 'mnt'): Promise<string | undefined> =>
+  readlink(`/proc/${pid}/ns/${ns}`).catch(() => undefined);
 
 /**
  * One cgroup per running job under jobs/, limits from the job's slot, proof that the job is inside it and in its own
@@ -113,10 +114,14 @@ export class JobCgroups {
       await this.writeLimits(cgroup, limits);
       await this.tree.move(cgroup, pid);
       const memberOf = await readFile(`/proc/${pid}/cgroup`, 'utf8');
-      if (!memberOf.split('\n').some((line) => line.endsWith(`/${cgroup}`))) throw new Error(`pid ${pid} is not in ${cgroup} after the move`);
+      if (!memberOf.split('\n').some((line) => line.endsWith(`/${cgroup}`)))
+        throw new Error(`pid ${pid} is not in ${cgroup} after the move`);
     } catch (error) {
       await this.tree.remove(cgroup).catch(() => undefined);
-      this.log.error({ event: 'job-placement-failed', slot, pid, cgroup, error: (error as Error).message }, `${slot}: cannot confine the starter; the job goes back to the queue`);
+      this.log.error(
+        { event: 'job-placement-failed', slot, pid, cgroup, error: (error as Error).message },
+        `${slot}: cannot confine the starter; the job goes back to the queue`,
+      );
       return { ok: false, reason: (error as Error).message };
     }
     const placementMs = Number(process.hrtime.bigint() - began) / 1e6;
@@ -138,7 +143,10 @@ export class JobCgroups {
       job.limits = limits;
     } catch (error) {
       from = 'partitionable-slot';
-      this.log.warn({ event: 'job-slot-unknown', slot: job.slot, cgroup: job.cgroup, error: (error as Error).message, limits: job.limits }, `${job.slot}: keeping the whole slot's limits`);
+      this.log.warn(
+        { event: 'job-slot-unknown', slot: job.slot, cgroup: job.cgroup, error: (error as Error).message, limits: job.limits },
+        `${job.slot}: keeping the whole slot's limits`,
+      );
     }
     this.logPlaced(job, from, placementMs, Number(process.hrtime.bigint() - began) / 1e6);
   }
@@ -146,7 +154,16 @@ export class JobCgroups {
   private logPlaced(job: RunningJob, limitsFrom: string, placementMs: number, limitsMs: number): void {
     const round = (x: number): number => Math.round(x * 10) / 10;
     this.log.info(
-      { event: 'job-placed', slot: job.slot, cgroup: job.cgroup, starterPid: job.starterPid, limits: job.limits, limitsFrom, placementMs: round(placementMs), limitsMs: round(limitsMs) },
+      {
+        event: 'job-placed',
+        slot: job.slot,
+        cgroup: job.cgroup,
+        starterPid: job.starterPid,
+        limits: job.limits,
+        limitsFrom,
+        placementMs: round(placementMs),
+        limitsMs: round(limitsMs),
+      },
       `${job.slot}: starter in ${job.cgroup}`,
     );
     this.onPlaced(placementMs);
@@ -155,7 +172,8 @@ export class JobCgroups {
   /** Controllers side by side, each one's files in order (the CFS period before the quota that refers to it). */
   private async writeLimits(cgroup: string, limits: JobLimits): Promise<void> {
     const byController = new Map<string, LimitWrite[]>();
-    for (const write of limitWrites(limits, this.tree.version)) byController.set(write.controller, [...(byController.get(write.controller) ?? []), write]);
+    for (const write of limitWrites(limits, this.tree.version))
+      byController.set(write.controller, [...(byController.get(write.controller) ?? []), write]);
     await Promise.all(
       [...byController.values()].map(async (writes) => {
         for (const { controller, file, value } of writes) await this.tree.write(controller, cgroup, file, value);
@@ -198,7 +216,10 @@ export class JobCgroups {
         if (pids.length === 0) await this.finish(job);
         else if (!job.verified) await this.verify(job, pids);
       } catch (error) {
-        this.log.warn({ event: 'job-cgroup-error', slot: job.slot, cgroup: job.cgroup, error: (error as Error).message }, 'job cgroup check failed');
+        this.log.warn(
+          { event: 'job-cgroup-error', slot: job.slot, cgroup: job.cgroup, error: (error as Error).message },
+          'job cgroup check failed',
+        );
       }
     }
   }

@@ -38,7 +38,10 @@ export async function planIsolation(mode: JobIsolationMode): Promise<IsolationPl
   const sysAdmin = await hasSysAdmin();
   if (!sysAdmin) problems.push('no CAP_SYS_ADMIN: HTCondor cannot give jobs their own PID and mount namespaces');
   if (mode === 'required' && problems.length > 0) {
-    throw new AgentError('WN_ERR_ISOLATION', `--job-isolation (WN_JOB_ISOLATION) is required, but: ${problems.join('; ')}. Use --job-isolation best-effort to run without it.`);
+    throw new AgentError(
+      'WN_ERR_ISOLATION',
+      `--job-isolation (WN_JOB_ISOLATION) is required, but: ${problems.join('; ')}. Use --job-isolation best-effort to run without it.`,
+    );
   }
   return { cgroups: cgroupsOk, namespaces: sysAdmin, tree, cgroupMode: layout.mode, problems };
 }

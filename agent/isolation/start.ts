@@ -39,7 +39,14 @@ export async function startIsolation(
   const { config, layout, machineName, slot } = input;
   const delegation = await delegate(plan.tree, slot.memoryMiB * 1048576);
   log.info(
-    { event: 'cgroups-delegated', cgroupMode: plan.cgroupMode, version: plan.tree.version, hierarchies: plan.tree.hierarchies, moved: delegation.moved, removedLeftovers: delegation.removedLeftovers },
+    {
+      event: 'cgroups-delegated',
+      cgroupMode: plan.cgroupMode,
+      version: plan.tree.version,
+      hierarchies: plan.tree.hierarchies,
+      moved: delegation.moved,
+      removedLeftovers: delegation.removedLeftovers,
+    },
     `cgroup v${plan.tree.version}: agent in ${plan.tree.hierarchies[0] ?? '?'}/agent, jobs under jobs/`,
   );
   const jobs = new JobCgroups({

@@ -75,11 +75,17 @@ export async function drain(options: DrainOptions): Promise<DrainResult> {
       return { completed: true, vacated: 0, waitedMs: Date.now() - started };
     }
     if (Date.now() >= deadline || hurry.aborted) {
-      log.warn({ event: 'drain-deadline', running, hurried: hurry.aborted }, `drain deadline: vacating ${running} job(s) back to the queue`);
+      log.warn(
+        { event: 'drain-deadline', running, hurried: hurry.aborted },
+        `drain deadline: vacating ${running} job(s) back to the queue`,
+      );
       // A peaceful shutdown gives jobs unlimited retirement, and a graceful vacate honours it (observed: the slot stays
       // "Claimed Retiring"); a fast vacate evicts at once and the job goes back to the queue as idle.
       await condor.vacateFast().catch((error: unknown) => {
-        log.error({ event: 'vacate-failed', error: (error as Error).message }, 'condor_vacate -fast failed; HTCondor will be stopped directly');
+        log.error(
+          { event: 'vacate-failed', error: (error as Error).message },
+          'condor_vacate -fast failed; HTCondor will be stopped directly',
+        );
       });
       const vacateDeadline = Date.now() + 60_000;
       while (Date.now() < vacateDeadline && (await busy(options)) > 0) await delay(pollMs);

@@ -93,7 +93,11 @@ function secretSources(config: AgentConfig): SecretSource[] {
   return sources;
 }
 
-const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * `wn-agent run`: prepares the container (credentials, cgroups, CVMFS, HTCondor configuration), supervises
@@ -152,13 +156,27 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
   try {
     const image = await readImageMetadata();
     log.info(
-      { event: 'agent-starting', imageMetadata: image, scheduler: trace.scheduler, host: trace.host, hostname: trace.hostname, condorHost: config.condorHost, stateDir: config.stateDir, instanceId, processUptimeMs: Math.round(process.uptime() * 1000) },
+      {
+        event: 'agent-starting',
+        imageMetadata: image,
+        scheduler: trace.scheduler,
+        host: trace.host,
+        hostname: trace.hostname,
+        condorHost: config.condorHost,
+        stateDir: config.stateDir,
+        instanceId,
+        processUptimeMs: Math.round(process.uptime() * 1000),
+      },
       'wn-agent starting',
     );
 
     // Everything before condor_master starts is on the cold-start path: independent steps run side by side.
     await prepareCondorDirs(layout);
-    const [credentials, plan, resources] = await Promise.all([installCredentials(config, layout), planIsolation(config.jobIsolation), slotResources(config, trace)]);
+    const [credentials, plan, resources] = await Promise.all([
+      installCredentials(config, layout),
+      planIsolation(config.jobIsolation),
+      slotResources(config, trace),
+    ]);
     // Before condor_master starts: every daemon, starter and job inherits this mount namespace without the originals.
     const hidden = await hideSecretSources(secretSources(config), {
       emptyFile: join(agentPaths.runtimeDir, 'empty'),
@@ -168,10 +186,24 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       { event: 'credentials-installed', poolPassword: credentials.poolPassword, tokens: credentials.tokens, hiddenFromJobs: hidden },
       'pool credentials installed; the mounted originals are hidden from jobs',
     );
-    if (plan.problems.length > 0) log.warn({ event: 'isolation-degraded', mode: config.jobIsolation, cgroups: plan.cgroups, namespaces: plan.namespaces, problems: plan.problems }, 'job isolation is incomplete');
+    if (plan.problems.length > 0)
+      log.warn(
+        {
+          event: 'isolation-degraded',
+          mode: config.jobIsolation,
+          cgroups: plan.cgroups,
+          namespaces: plan.namespaces,
+          problems: plan.problems,
+        },
+        'job isolation is incomplete',
+      );
     log.info({ event: 'resources-decided', ...resources }, `slot: ${resources.cpus} CPUs, ${resources.memoryMiB} MiB`);
 
-    const name = machineName(trace.hostname, { containerId: trace.containerId, taskId: trace.taskId, fallbackId: await persistentId(join(config.stateDir, 'agent-id')) });
+    const name = machineName(trace.hostname, {
+      containerId: trace.containerId,
+      taskId: trace.taskId,
+      fallbackId: await persistentId(join(config.stateDir, 'agent-id')),
+    });
     const attributes = { ...machineAttributes(trace), ...config.attributes };
     const jobAttrs = jobAttributes(trace);
     const jobWrapper = (await exists(agentPaths.jobWrapper)) ? agentPaths.jobWrapper : undefined;
@@ -187,11 +219,20 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
           const slot = isolation?.jobs.running.find((job) => job.starterPid === start.starterPid)?.slot;
           const where = { jobId: start.jobId, ...(slot ? { slot } : {}), starterPid: start.starterPid };
           status.jobStartSteps?.observe('attributes', start.recordMs);
-          if (start.failed.length === 0) log.info({ event: 'job-attributes-recorded', ...where, recordMs: start.recordMs }, `job ${start.jobId}: traceability attributes recorded`);
-          else log.warn({ event: 'job-attributes-failed', ...where, failed: start.failed, error: start.error }, `job ${start.jobId} runs without ${start.failed.join(', ')}`);
+          if (start.failed.length === 0)
+            log.info(
+              { event: 'job-attributes-recorded', ...where, recordMs: start.recordMs },
+              `job ${start.jobId}: traceability attributes recorded`,
+            );
+          else
+            log.warn(
+              { event: 'job-attributes-failed', ...where, failed: start.failed, error: start.error },
+              `job ${start.jobId} runs without ${start.failed.join(', ')}`,
+            );
         },
         // Counts only, never the lines: jobs write them, and a flood must not fill the log or the event backlog.
-        onDropped: (counts) => log.warn({ event: 'job-requests-dropped', counts }, 'job start requests dropped (not from a job wrapper of this worker)'),
+        onDropped: (counts) =>
+          log.warn({ event: 'job-requests-dropped', counts }, 'job start requests dropped (not from a job wrapper of this worker)'),
         onProblem: (message, details) => log.warn({ event: 'job-start-problem', ...details }, message),
         // With isolation the agent placed every starter itself: a synchronous answer, no file read per forged line.
         isStarter: (pid) => (isolation ? isolation.jobs.hasStarter(pid) : isCondorStarter(pid)),
@@ -199,28 +240,46 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
         ready: async (starterPid) => isolation?.jobs.sized(starterPid),
       });
     } else {
-      log.warn({ event: 'job-attributes-disabled', wrapper: agentPaths.jobWrapper }, 'job wrapper not installed: job ads will not carry the container attributes');
+      log.warn(
+        { event: 'job-attributes-disabled', wrapper: agentPaths.jobWrapper },
+        'job wrapper not installed: job ads will not carry the container attributes',
+      );
     }
 
     const knownSize = async (slot: string): Promise<{ cpus: number; memoryMiB: number } | undefined> => {
       await forwarder?.flush('StartLog'); // StartLog to its end: the claim's "New dSlot" lines came before this activation
       return slotSizes.get(slot);
     };
-    isolation = await startIsolation(plan, { config, layout, machineName: name, slot: resources, knownSize, onPlaced: (ms) => jobStartSteps.observe('placement', ms) }, log, (oomKilled, starterPid) => {
-      jobStarts?.forget(starterPid);
-      status.counters.jobsFinished += 1;
-      if (oomKilled) status.counters.oomKills += 1;
-    });
+    isolation = await startIsolation(
+      plan,
+      { config, layout, machineName: name, slot: resources, knownSize, onPlaced: (ms) => jobStartSteps.observe('placement', ms) },
+      log,
+      (oomKilled, starterPid) => {
+        jobStarts?.forget(starterPid);
+        status.counters.jobsFinished += 1;
+        if (oomKilled) status.counters.oomKills += 1;
+      },
+    );
     // Mounted before HTCondor starts: the first slot ad already says which repositories work.
     await cvmfs.start();
 
     const startAdmin = async (): Promise<void> => {
       // Imported here, after condor_master started: HTTP(S), the websocket and Prometheus' client (and the Node
       // modules they load) are not needed before the first slot ad, and loading them is CPU on every cold start.
-      const [{ AdminServer }, { EventStream }, { createMetrics }] = await Promise.all([import('../admin/server.ts'), import('../admin/events-ws.ts'), import('../admin/metrics.ts')]);
-      const events = config.adminToken && config.adminListen
-        ? new EventStream(hub, { token: config.adminToken, maxClients: config.adminMaxClients, maxBufferedBytes: 1 << 20, heartbeatMs: 30_000 })
-        : undefined;
+      const [{ AdminServer }, { EventStream }, { createMetrics }] = await Promise.all([
+        import('../admin/server.ts'),
+        import('../admin/events-ws.ts'),
+        import('../admin/metrics.ts'),
+      ]);
+      const events =
+        config.adminToken && config.adminListen
+          ? new EventStream(hub, {
+              token: config.adminToken,
+              maxClients: config.adminMaxClients,
+              maxBufferedBytes: 1 << 20,
+              heartbeatMs: 30_000,
+            })
+          : undefined;
       admin = new AdminServer({
         events,
         token: config.adminToken,
@@ -231,20 +290,44 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
         metrics: createMetrics(status, { version: agentVersion, revision: trace.imageRevision }),
         onDrain: (timeoutMs) => {
           const answer = stopper.request({ reason: 'drain-request', drainTimeoutMs: timeoutMs ?? config.drainTimeoutMs });
-          log.info({ event: 'drain-requested', timeoutMs: timeoutMs ?? config.drainTimeoutMs, answer }, 'drain requested through the admin API');
+          log.info(
+            { event: 'drain-requested', timeoutMs: timeoutMs ?? config.drainTimeoutMs, answer },
+            'drain requested through the admin API',
+          );
           return answer;
         },
       });
       await admin.start();
-      log.info({ event: 'admin-listening', listen: config.adminListen, socket: agentPaths.adminSocket, port: admin.port, tls: config.adminTls !== undefined, eventStream: events !== undefined }, 'health, readiness and metrics served');
-      if (!events) log.warn({ event: 'event-stream-off' }, 'no --admin-token (WN_ADMIN_TOKEN) or --admin-listen off: the event stream /v1/events is off');
+      log.info(
+        {
+          event: 'admin-listening',
+          listen: config.adminListen,
+          socket: agentPaths.adminSocket,
+          port: admin.port,
+          tls: config.adminTls !== undefined,
+          eventStream: events !== undefined,
+        },
+        'health, readiness and metrics served',
+      );
+      if (!events)
+        log.warn(
+          { event: 'event-stream-off' },
+          'no --admin-token (WN_ADMIN_TOKEN) or --admin-listen off: the event stream /v1/events is off',
+        );
     };
 
     const siteConfigFiles = await listSiteConfig(config.siteConfigDir);
     await writeFileAtomic(
       layout.configFile,
       renderCondorConfig({
-        config, layout, instanceId, siteConfigFiles, resources, attributes, machineName: name, jobWrapper,
+        config,
+        layout,
+        instanceId,
+        siteConfigFiles,
+        resources,
+        attributes,
+        machineName: name,
+        jobWrapper,
         starterWrapper: isolation ? agentPaths.starterWrapper : undefined,
         namespaces: plan.namespaces,
         cvmfsAdFile: cvmfs.configured ? cvmfs.adFile : undefined,
@@ -252,7 +335,14 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       }),
     );
     log.info(
-      { event: 'condor-config-rendered', file: layout.configFile, siteConfigFiles, machineName: name, machineAttributes: attributes, jobAttributes: jobWrapper ? Object.keys(jobAttrs) : [] },
+      {
+        event: 'condor-config-rendered',
+        file: layout.configFile,
+        siteConfigFiles,
+        machineName: name,
+        machineAttributes: attributes,
+        jobAttributes: jobWrapper ? Object.keys(jobAttrs) : [],
+      },
       'HTCondor configuration written',
     );
 
@@ -286,7 +376,15 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     };
     const announce = (ads: SlotAd[]): void => {
       status.advertised = true;
-      log.info({ event: 'startd-advertised', slots: ads.map((ad) => ad.name), elapsedMs: Date.now() - startedAt, masterRestarts: status.masterRestarts }, 'startd advertised in the collector');
+      log.info(
+        {
+          event: 'startd-advertised',
+          slots: ads.map((ad) => ad.name),
+          elapsedMs: Date.now() - startedAt,
+          masterRestarts: status.masterRestarts,
+        },
+        'startd advertised in the collector',
+      );
     };
     const startMaster = (): MasterProcess =>
       new MasterProcess(layout.configFile, (line, stream) => {
@@ -300,7 +398,9 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       onRestarted: () => {
         status.masterRestarts += 1;
         status.advertised = false;
-        waitAdvertised().then(announce, (error: unknown) => log.error({ event: 'not-advertised', error: (error as Error).message }, 'the restarted startd did not appear in the collector'));
+        waitAdvertised().then(announce, (error: unknown) =>
+          log.error({ event: 'not-advertised', error: (error as Error).message }, 'the restarted startd did not appear in the collector'),
+        );
       },
       recentLog: () => recent.all,
     });
@@ -315,10 +415,14 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       stopper.requested.then((request) => ({ kind: 'stop' as const, request })),
     ]).catch((error: unknown) => {
       if (error instanceof WaitTimeout) {
-        throw new AgentError('WN_ERR_NOT_ADVERTISED', `the startd did not appear in the collector at ${config.condorHost} within --startup-timeout (WN_STARTUP_TIMEOUT) = ${config.startupTimeoutMs} ms`, {
-          cause: error.lastError,
-          details: { lastCondorStatusError: (error.lastError as Error | undefined)?.message, recentCondorLog: recent.all },
-        });
+        throw new AgentError(
+          'WN_ERR_NOT_ADVERTISED',
+          `the startd did not appear in the collector at ${config.condorHost} within --startup-timeout (WN_STARTUP_TIMEOUT) = ${config.startupTimeoutMs} ms`,
+          {
+            cause: error.lastError,
+            details: { lastCondorStatusError: (error.lastError as Error | undefined)?.message, recentCondorLog: recent.all },
+          },
+        );
       }
       throw error;
     });
@@ -342,11 +446,19 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
 
     const request = outcome.request;
     status.state = 'draining';
-    log.info({ event: 'stopping', reason: request.reason, signal: request.signal, drainTimeoutMs: request.drainTimeoutMs }, `stopping (${request.reason})`);
+    log.info(
+      { event: 'stopping', reason: request.reason, signal: request.signal, drainTimeoutMs: request.drainTimeoutMs },
+      `stopping (${request.reason})`,
+    );
     let drained: DrainResult | undefined;
     if (status.advertised && sup.current.state === 'running') {
       status.drainDeadline = Date.now() + request.drainTimeoutMs;
-      drained = await drain({ condor: startdDrainCondor(layout.configFile, layout.log), timeoutMs: request.drainTimeoutMs, hurry: stopper.hurry.signal, log }).catch((error: unknown) => {
+      drained = await drain({
+        condor: startdDrainCondor(layout.configFile, layout.log),
+        timeoutMs: request.drainTimeoutMs,
+        hurry: stopper.hurry.signal,
+        log,
+      }).catch((error: unknown) => {
         log.error({ event: 'drain-failed', error: (error as Error).message }, 'drain failed; stopping HTCondor directly');
         return undefined;
       });
@@ -356,9 +468,16 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     const exit = await sup.stop(config.stopTimeoutMs);
     log.info({ event: 'master-exited', ...exit }, 'condor_master stopped');
     const exitCode = drained && !drained.completed ? ExitCode.drainDeadline : ExitCode.ok;
-    return summary({ reason: request.reason, exitCode, master: exit, ...(request.signal ? { signal: request.signal } : {}), ...(drained ? { drain: drained } : {}) });
+    return summary({
+      reason: request.reason,
+      exitCode,
+      master: exit,
+      ...(request.signal ? { signal: request.signal } : {}),
+      ...(drained ? { drain: drained } : {}),
+    });
   } catch (error) {
-    const agentError = error instanceof AgentError ? error : new AgentError('WN_ERR_INTERNAL', (error as Error).message ?? String(error), { cause: error });
+    const agentError =
+      error instanceof AgentError ? error : new AgentError('WN_ERR_INTERNAL', (error as Error).message ?? String(error), { cause: error });
     log.error({ event: 'agent-error', code: agentError.code, ...agentError.details, err: agentError.cause }, agentError.message);
     status.state = 'stopping';
     if (supervisor && supervisor.current.state !== 'exited') await supervisor.stop(Math.min(config.stopTimeoutMs, 10_000));
@@ -383,7 +502,8 @@ function startTimers(config: AgentConfig, stopper: StopController, log: Logger, 
     signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   };
   at(config.acceptJobsForMs, () => {
-    const remaining = config.maxLifetimeMs === undefined ? config.drainTimeoutMs : Math.max(0, config.maxLifetimeMs - (config.acceptJobsForMs ?? 0));
+    const remaining =
+      config.maxLifetimeMs === undefined ? config.drainTimeoutMs : Math.max(0, config.maxLifetimeMs - (config.acceptJobsForMs ?? 0));
     log.info({ event: 'accept-jobs-for-reached', acceptJobsForMs: config.acceptJobsForMs }, 'no new jobs from now on');
     stopper.request({ reason: 'accept-jobs-for', drainTimeoutMs: remaining });
   });
@@ -399,7 +519,14 @@ function startTimers(config: AgentConfig, stopper: StopController, log: Logger, 
  * that interval are not missed: every job start marks the clock busy directly (the job wrapper's request).
  * Idle for --idle-timeout ends the agent.
  */
-async function watchIdle(idle: IdleClock, timeoutMs: number, layout: { configFile: string; log: string }, stopper: StopController, log: Logger, signal: AbortSignal): Promise<void> {
+async function watchIdle(
+  idle: IdleClock,
+  timeoutMs: number,
+  layout: { configFile: string; log: string },
+  stopper: StopController,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<void> {
   const everyMs = Math.min(30_000, Math.max(2000, timeoutMs / 20));
   let announced = false;
   while (!signal.aborted && stopper.first === undefined) {

@@ -58,18 +58,28 @@ export class MasterSupervisor {
       return;
     }
     if (this.stopping || exit.expected) return;
-    this.log.error({ event: 'master-exited', ...exit }, `condor_master exited unexpectedly (code ${String(exit.code)}, signal ${String(exit.signal)})`);
+    this.log.error(
+      { event: 'master-exited', ...exit },
+      `condor_master exited unexpectedly (code ${String(exit.code)}, signal ${String(exit.signal)})`,
+    );
     const delayMs = this.budget.next(Date.now());
     if (delayMs === undefined) {
       this.resolveFailed(
-        new AgentError('WN_ERR_CONDOR_MASTER', `condor_master exited unexpectedly ${this.restarts + 1} times within 10 minutes; giving up (--master-restarts)`, {
-          details: { master: exit, recentCondorLog: this.options.recentLog() },
-        }),
+        new AgentError(
+          'WN_ERR_CONDOR_MASTER',
+          `condor_master exited unexpectedly ${this.restarts + 1} times within 10 minutes; giving up (--master-restarts)`,
+          {
+            details: { master: exit, recentCondorLog: this.options.recentLog() },
+          },
+        ),
       );
       return;
     }
     const leftovers = await (this.options.stopLeftovers ?? stopLeftoverDaemons)();
-    this.log.warn({ event: 'master-restarting', delayMs, restarts: this.restarts + 1, stoppedDaemons: leftovers }, `restarting condor_master in ${delayMs} ms`);
+    this.log.warn(
+      { event: 'master-restarting', delayMs, restarts: this.restarts + 1, stoppedDaemons: leftovers },
+      `restarting condor_master in ${delayMs} ms`,
+    );
     await delay(delayMs);
     if (this.stopping) return;
     this.restarts += 1;

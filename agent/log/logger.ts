@@ -16,7 +16,12 @@ export interface AgentLog {
  */
 export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, fd = 1, tap?: Writable): AgentLog {
   const destination = pino.destination({ dest: fd, sync: false, minLength: 0 });
-  const streams = tap ? pino.multistream([{ level, stream: destination }, { level, stream: tap }]) : destination;
+  const streams = tap
+    ? pino.multistream([
+        { level, stream: destination },
+        { level, stream: tap },
+      ])
+    : destination;
   const logger = pino(
     {
       level,

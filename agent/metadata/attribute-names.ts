@@ -2,13 +2,32 @@
  * Every slot attribute name wn-agent sets itself. An operator's --attr / WN_ATTR_ of one of these names would
  * silently replace the real value (a forged MesosTaskId in every job's history), so config refuses them.
  */
-export const traceabilityAttributes = ['ContainerScheduler', 'ContainerTaskId', 'ContainerId', 'ContainerImage', 'ContainerImageRevision', 'ContainerHost', 'WnAgentInstance'] as const;
+export const traceabilityAttributes = [
+  'ContainerScheduler',
+  'ContainerTaskId',
+  'ContainerId',
+  'ContainerImage',
+  'ContainerImageRevision',
+  'ContainerHost',
+  'WnAgentInstance',
+] as const;
 
 /** The schedulers' own names, whichever scheduler this worker runs under (metadata/mesos.ts, kubernetes.ts, nomad.ts). */
 export const schedulerAttributes = [
-  'MesosTaskId', 'MesosExecutorId', 'MesosContainerName', 'MarathonAppId', 'MarathonAppVersion', 'MarathonAppDockerImage',
-  'K8sPodName', 'K8sNamespace', 'K8sPodUid', 'K8sNodeName',
-  'NomadAllocId', 'NomadJobName', 'NomadTaskName', 'NomadDc',
+  'MesosTaskId',
+  'MesosExecutorId',
+  'MesosContainerName',
+  'MarathonAppId',
+  'MarathonAppVersion',
+  'MarathonAppDockerImage',
+  'K8sPodName',
+  'K8sNamespace',
+  'K8sPodUid',
+  'K8sNodeName',
+  'NomadAllocId',
+  'NomadJobName',
+  'NomadTaskName',
+  'NomadDc',
 ] as const;
 
 /** CVMFS health: CVMFS_HEALTHY, and HAS_CVMFS_<repo> / CVMFS_<repo>_REVISION for any repository (cvmfs/attributes.ts). */

@@ -7,7 +7,10 @@
 const hex64 = '[0-9a-f]{64}';
 
 // docker-<id>.scope, libpod-<id>.scope, crio-<id>.scope, cri-containerd-<id>.scope, /docker/<id>, /kubepods/.../<id>
-const cgroupPatterns = [new RegExp(`(?:docker|libpod|crio|cri-containerd|containerd)[-/](${hex64})(?:\\.scope)?(?:/|$)`), new RegExp(`/(${hex64})(?:\\.scope)?(?:/|$)`)];
+const cgroupPatterns = [
+  new RegExp(`(?:docker|libpod|crio|cri-containerd|containerd)[-/](${hex64})(?:\\.scope)?(?:/|$)`),
+  new RegExp(`/(${hex64})(?:\\.scope)?(?:/|$)`),
+];
 
 // /var/lib/docker/containers/<id>/hostname, .../overlay-containers/<id>/userdata/hostname (podman),
 // /var/lib/containerd/.../sandboxes/<id>/hostname is the pod's sandbox, not the container: not matched.

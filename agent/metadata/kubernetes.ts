@@ -8,7 +8,12 @@ export interface KubernetesEnvNames {
   nodeName: string;
 }
 
-export const defaultKubernetesEnv: KubernetesEnvNames = { podName: 'POD_NAME', namespace: 'POD_NAMESPACE', podUid: 'POD_UID', nodeName: 'NODE_NAME' };
+export const defaultKubernetesEnv: KubernetesEnvNames = {
+  podName: 'POD_NAME',
+  namespace: 'POD_NAMESPACE',
+  podUid: 'POD_UID',
+  nodeName: 'NODE_NAME',
+};
 
 /**
  * Kubernetes tells a pod nothing about itself unless the manifest maps fieldRef values into variables (downward API).
@@ -20,7 +25,12 @@ export function detectKubernetes(env: Env, names: KubernetesEnvNames = defaultKu
   const namespace = env[names.namespace];
   const facts: SchedulerFacts = {
     scheduler: 'kubernetes',
-    attributes: pickAttributes(env, { K8sPodName: names.podName, K8sNamespace: names.namespace, K8sPodUid: names.podUid, K8sNodeName: names.nodeName }),
+    attributes: pickAttributes(env, {
+      K8sPodName: names.podName,
+      K8sNamespace: names.namespace,
+      K8sPodUid: names.podUid,
+      K8sNodeName: names.nodeName,
+    }),
   };
   if (pod) facts.taskId = namespace ? `${namespace}/${pod}` : pod;
   const node = env[names.nodeName];

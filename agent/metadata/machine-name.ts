@@ -7,7 +7,10 @@ import { createHash } from 'node:crypto';
  * The suffix comes from the container ID, else the task ID, else the agent's per-state-dir ID; a host name that already
  * holds it (podman and docker name a container's host after its ID) is kept as it is.
  */
-export function machineName(hostname: string, ids: { containerId?: string | undefined; taskId?: string | undefined; fallbackId: string }): string {
+export function machineName(
+  hostname: string,
+  ids: { containerId?: string | undefined; taskId?: string | undefined; fallbackId: string },
+): string {
   const suffix = ids.containerId
     ? ids.containerId.slice(0, 12)
     : createHash('sha256')

@@ -40,7 +40,8 @@ export class Limiter {
 
   private release(): void {
     const next = this.waiting.shift();
-    if (next) next(); // the slot passes straight to the next task
+    if (next)
+      next(); // the slot passes straight to the next task
     else this.running -= 1;
   }
 }

@@ -23,7 +23,9 @@ export function runBounded(
     execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer, ...(env ? { env } : {}) }, (error, stdout, stderr) => {
       if (!error) return resolve({ ok: true, stdout, stderr, timedOut: false, why: '' });
       const timedOut = error.killed === true;
-      const why = timedOut ? `timed out after ${timeoutMs} ms` : `exit ${String(error.code)}: ${stderr.trim().split('\n').slice(-3).join(' | ') || error.message}`;
+      const why = timedOut
+        ? `timed out after ${timeoutMs} ms`
+        : `exit ${String(error.code)}: ${stderr.trim().split('\n').slice(-3).join(' | ') || error.message}`;
       resolve({ ok: false, stdout, stderr, timedOut, why });
     });
   });

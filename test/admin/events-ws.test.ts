@@ -33,7 +33,11 @@ function collect(ws: WebSocket): Record<string, unknown>[] {
   return got;
 }
 
-const opened = (ws: WebSocket): Promise<void> => new Promise((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+const opened = (ws: WebSocket): Promise<void> =>
+  new Promise((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
 
 describe('the event stream (real websocket on loopback)', () => {
   it('compares tokens in constant time and exactly', () => {
@@ -61,12 +65,18 @@ describe('the event stream (real websocket on loopback)', () => {
     const hub = new EventHub(4);
     const port = await serve(hub);
     for (let i = 1; i <= 6; i++) hub.publish({ level: 'info', event: i % 2 ? 'job-started' : 'job-finished', msg: `e${i}` });
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/events?since=1&type=job-finished`, { headers: { authorization: `Bearer ${token}` } });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/events?since=1&type=job-finished`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     const got = collect(ws);
     await opened(ws);
     hub.publish({ level: 'info', event: 'job-finished', msg: 'live' });
-    await waitFor(async () => (got.some((e) => e.msg === 'live') ? true : undefined), { timeoutMs: 5000, intervalMs: 10, what: 'live event' });
-    expect(got.map((e) => e.type === 'hello' || e.type === 'gap' ? e.type : e.seq)).toEqual(['hello', 'gap', 4, 6, 7]);
+    await waitFor(async () => (got.some((e) => e.msg === 'live') ? true : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 10,
+      what: 'live event',
+    });
+    expect(got.map((e) => (e.type === 'hello' || e.type === 'gap' ? e.type : e.seq))).toEqual(['hello', 'gap', 4, 6, 7]);
     expect(got[1]).toMatchObject({ since: 1, missed: 1 });
     ws.close();
   });
@@ -90,13 +100,26 @@ describe('the event stream (real websocket on loopback)', () => {
     (slow as unknown as { _socket: { resume(): void } })._socket.resume();
     expect([closeCodes.slowConsumer, 1006]).toContain(await closed);
     hub.publish({ level: 'info', event: 'after', msg: 'still here' });
-    await waitFor(async () => (fastGot.some((e) => e.type === 'after') ? true : undefined), { timeoutMs: 10_000, intervalMs: 20, what: 'fast client keeps receiving' });
+    await waitFor(async () => (fastGot.some((e) => e.type === 'after') ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      what: 'fast client keeps receiving',
+    });
     fast.close();
   });
 
   it('prints events readably', () => {
-    expect(prettyEvent({ seq: 42, time: '2026-11-24T05:00:01.123Z', severity: 'info', type: 'job-finished', daemon: 'starter', slot: 'slot1_1', jobId: '4.0', msg: 'done' })).toBe(
-      '    42 2026-11-24 05:00:01Z INFO  job-finished [starter/slot1_1] job 4.0: done',
-    );
+    expect(
+      prettyEvent({
+        seq: 42,
+        time: '2026-11-24T05:00:01.123Z',
+        severity: 'info',
+        type: 'job-finished',
+        daemon: 'starter',
+        slot: 'slot1_1',
+        jobId: '4.0',
+        msg: 'done',
+      }),
+    ).toBe('    42 2026-11-24 05:00:01Z INFO  job-finished [starter/slot1_1] job 4.0: done');
   });
 });

@@ -44,9 +44,22 @@ describe('the event stream of a running worker', () => {
   it('shows a job start and finish with its job ID and the task ID', async () => {
     const client = connect('?type=job-started,job-finished');
     await client.opened;
-    const cluster = await pool.submit(['executable = /bin/sleep', 'transfer_executable = False', 'arguments = 3', 'should_transfer_files = YES', 'log = ev.log',
-      `requirements = ContainerTaskId == "${worker.name}"`, 'queue', ''].join('\n'));
-    const finished = await until(() => client.got.find((e) => e.type === 'job-finished' && e.jobId === `${cluster}.0`), 'job-finished event');
+    const cluster = await pool.submit(
+      [
+        'executable = /bin/sleep',
+        'transfer_executable = False',
+        'arguments = 3',
+        'should_transfer_files = YES',
+        'log = ev.log',
+        `requirements = ContainerTaskId == "${worker.name}"`,
+        'queue',
+        '',
+      ].join('\n'),
+    );
+    const finished = await until(
+      () => client.got.find((e) => e.type === 'job-finished' && e.jobId === `${cluster}.0`),
+      'job-finished event',
+    );
     const started = client.got.find((e) => e.type === 'job-started' && e.jobId === `${cluster}.0`);
     expect(started).toMatchObject({ severity: 'info', taskId: worker.name, containerId: await worker.id(), slot: 'slot1_1' });
     expect(finished).toMatchObject({ taskId: worker.name, isolationVerified: true, oomKilled: false });
@@ -56,7 +69,11 @@ describe('the event stream of a running worker', () => {
   });
 
   it('the token reaches none of the processes HTCondor runs (their environment in /proc)', async () => {
-    const environs = await worker.exec(['sh', '-c', 'for p in $(pgrep condor_); do echo "== $p $(cat /proc/$p/comm)"; tr "\\0" "\\n" < /proc/$p/environ; done']);
+    const environs = await worker.exec([
+      'sh',
+      '-c',
+      'for p in $(pgrep condor_); do echo "== $p $(cat /proc/$p/comm)"; tr "\\0" "\\n" < /proc/$p/environ; done',
+    ]);
     expect(environs).toMatch(/== \d+ condor_master\n/);
     expect(environs).toMatch(/== \d+ condor_startd\n/);
     expect(environs).toContain('PATH=');
@@ -72,10 +89,14 @@ describe('the event stream of a running worker', () => {
   it('after a reconnect with ?since= an earlier seq, every later event comes again', async () => {
     const client = connect(`?since=${firstSeq - 1}`);
     await client.opened;
-    const events = await until(() => {
-      const seqs = client.got.filter((e) => typeof e.seq === 'number' && e.type !== 'hello').map((e) => Number(e.seq));
-      return seqs.length > 5 ? seqs : undefined;
-    }, 'replayed events', 10_000);
+    const events = await until(
+      () => {
+        const seqs = client.got.filter((e) => typeof e.seq === 'number' && e.type !== 'hello').map((e) => Number(e.seq));
+        return seqs.length > 5 ? seqs : undefined;
+      },
+      'replayed events',
+      10_000,
+    );
     expect(events[0]).toBe(firstSeq);
     expect(events).toEqual([...events].sort((a, b) => a - b));
     expect(new Set(events).size).toBe(events.length);
@@ -84,10 +105,23 @@ describe('the event stream of a running worker', () => {
   });
 
   it('`wn-agent tail` prints the same events readably', async () => {
-    const out = await worker.exec(['wn-agent', 'tail', '--since', String(firstSeq - 1), '--type', 'job-started,job-finished', '--count', '2']);
+    const out = await worker.exec([
+      'wn-agent',
+      'tail',
+      '--since',
+      String(firstSeq - 1),
+      '--type',
+      'job-started,job-finished',
+      '--count',
+      '2',
+    ]);
     const lines = out.trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(new RegExp(`^\\s*${firstSeq} \\d{4}-\\d\\d-\\d\\d [\\d:]+Z INFO  job-started \\[slot1_1\\] job \\d+\\.0: job \\d+\\.0 started in jobs/slot1_1`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^\\s*${firstSeq} \\d{4}-\\d\\d-\\d\\d [\\d:]+Z INFO  job-started \\[slot1_1\\] job \\d+\\.0: job \\d+\\.0 started in jobs/slot1_1`,
+      ),
+    );
     expect(lines[1]).toMatch(/INFO {2}job-finished \[slot1_1\] job \d+\.0: job \d+\.0 finished in jobs\/slot1_1/);
   });
 
@@ -96,7 +130,11 @@ describe('the event stream of a running worker', () => {
     expect((await fetch(`${http}/v1/status`)).status).toBe(401);
     const status = await fetch(`${http}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
     expect(status.status).toBe(200);
-    expect(await status.json()).toMatchObject({ state: 'running', advertised: true, slots: [expect.objectContaining({ state: 'Unclaimed' })] });
+    expect(await status.json()).toMatchObject({
+      state: 'running',
+      advertised: true,
+      slots: [expect.objectContaining({ state: 'Unclaimed' })],
+    });
   });
 
   it('`wn-agent status` shows one screen: state, slots, jobs, counters', async () => {

@@ -18,7 +18,14 @@ describe('host facts for status', () => {
   });
 
   it('shows them on the status screen', () => {
-    const screen = statusScreen({ state: 'running', host: { os: 'Debian GNU/Linux 13', kernel: '6.12.0', executeDisk: { mount: '/', sizeBytes: 10 * 1048576 * 1024, availableBytes: 4 * 1048576 * 1024 } } });
+    const screen = statusScreen({
+      state: 'running',
+      host: {
+        os: 'Debian GNU/Linux 13',
+        kernel: '6.12.0',
+        executeDisk: { mount: '/', sizeBytes: 10 * 1048576 * 1024, availableBytes: 4 * 1048576 * 1024 },
+      },
+    });
     expect(screen).toContain('host: Debian GNU/Linux 13, kernel 6.12.0, execute disk /: 4096 MiB free of 10240 MiB');
   });
 });

@@ -10,7 +10,9 @@ const status: AgentStatus = {
   masterRestarts: 2,
   counters: { jobsStarted: 5, jobsFinished: 4, oomKills: 1, jobsVacated: 0 },
   cvmfs: () => [{ repo: 'atlas.cern.ch', required: true, healthy: true }],
-  jobs: () => [{ slot: 'slot1_1', cgroup: 'jobs/slot1_1', jobId: '12.0', limits: { memoryBytes: 134217728, cpuWeight: 100, pidsMax: 4096 } } as never],
+  jobs: () => [
+    { slot: 'slot1_1', cgroup: 'jobs/slot1_1', jobId: '12.0', limits: { memoryBytes: 134217728, cpuWeight: 100, pidsMax: 4096 } } as never,
+  ],
   idleRemainingMs: () => 90_000,
   slots: async () => [],
   jobMemoryBytes: async () => 1048576,

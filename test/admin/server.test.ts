@@ -17,7 +17,17 @@ function agentStatus(overrides: Partial<AgentStatus> = {}): AgentStatus {
     masterRestarts: 0,
     counters: { jobsStarted: 1, jobsFinished: 0, oomKills: 0, jobsVacated: 0 },
     cvmfs: () => [{ repo: 'atlas.cern.ch', required: true, healthy: true }],
-    jobs: () => [{ slot: 'slot1_1', cgroup: 'jobs/slot1_1', starterPid: 42, jobId: '7.0', limits: { cpuWeight: 100, memoryBytes: 1 << 30 }, verified: true, placedAt: Date.now() - 2000 }],
+    jobs: () => [
+      {
+        slot: 'slot1_1',
+        cgroup: 'jobs/slot1_1',
+        starterPid: 42,
+        jobId: '7.0',
+        limits: { cpuWeight: 100, memoryBytes: 1 << 30 },
+        verified: true,
+        placedAt: Date.now() - 2000,
+      },
+    ],
     idleRemainingMs: () => undefined,
     slots: async () => [],
     jobMemoryBytes: async () => 12345,
@@ -45,13 +55,23 @@ async function start(status: AgentStatus, withToken = true): Promise<{ port: num
   return { port: server.port ?? 0, socketPath };
 }
 
-function request(target: { port: number } | { socketPath: string }, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+function request(
+  target: { port: number } | { socketPath: string },
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ ...('port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socketPath }), method, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } }));
-    });
+    const req = http.request(
+      { ...('port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socketPath }), method, path, headers },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -77,7 +97,11 @@ describe('AdminServer', () => {
     expect((await request({ port }, 'GET', '/v1/status', { authorization: 'Bearer not-the-token-not-the-token-xx' })).status).toBe(401);
     const withToken = await request({ port }, 'GET', '/v1/status', { authorization: `Bearer ${token}` });
     expect(withToken.status).toBe(200);
-    expect(withToken.body).toMatchObject({ state: 'running', advertised: true, jobs: [{ jobId: '7.0', memoryBytes: 12345, verified: true }] });
+    expect(withToken.body).toMatchObject({
+      state: 'running',
+      advertised: true,
+      jobs: [{ jobId: '7.0', memoryBytes: 12345, verified: true }],
+    });
     expect((await request({ socketPath }, 'GET', '/v1/status')).status).toBe(200);
     expect((await stat(socketPath)).mode & 0o777).toBe(0o600);
   });
@@ -91,7 +115,10 @@ describe('AdminServer', () => {
 
   it('takes a drain with an optional timeout, and names a bad one', async () => {
     const { socketPath } = await start(agentStatus());
-    expect(await request({ socketPath }, 'POST', '/v1/drain?timeout=soon')).toMatchObject({ status: 400, body: { error: expect.stringContaining('timeout: expected a duration') } });
+    expect(await request({ socketPath }, 'POST', '/v1/drain?timeout=soon')).toMatchObject({
+      status: 400,
+      body: { error: expect.stringContaining('timeout: expected a duration') },
+    });
     expect(await request({ socketPath }, 'POST', '/v1/drain?timeout=10m')).toEqual({ status: 202, body: { drain: 'accepted' } });
     expect(await request({ socketPath }, 'POST', '/v1/drain')).toEqual({ status: 202, body: { drain: 'accepted' } });
     expect(drains).toEqual([600_000, undefined]);

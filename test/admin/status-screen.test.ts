@@ -10,9 +10,25 @@ describe('statusScreen', () => {
       masterRestarts: 1,
       drainRemainingMs: 41_200,
       counters: { jobsStarted: 3, jobsFinished: 2, oomKills: 1, jobsVacated: 0 },
-      slots: [{ name: 'slot1@wn', state: 'Unclaimed', activity: 'Idle' }, { name: 'slot1_1@wn', state: 'Claimed', activity: 'Busy' }],
-      jobs: [{ jobId: '7.0', slot: 'slot1_1', cgroup: 'jobs/slot1_1', memoryBytes: 52_428_800, limits: { memoryBytes: 134_217_728 }, runningS: 12, verified: true }],
-      cvmfs: [{ repo: 'atlas.cern.ch', healthy: true, required: true }, { repo: 'lhcb.cern.ch', healthy: false, required: false }],
+      slots: [
+        { name: 'slot1@wn', state: 'Unclaimed', activity: 'Idle' },
+        { name: 'slot1_1@wn', state: 'Claimed', activity: 'Busy' },
+      ],
+      jobs: [
+        {
+          jobId: '7.0',
+          slot: 'slot1_1',
+          cgroup: 'jobs/slot1_1',
+          memoryBytes: 52_428_800,
+          limits: { memoryBytes: 134_217_728 },
+          runningS: 12,
+          verified: true,
+        },
+      ],
+      cvmfs: [
+        { repo: 'atlas.cern.ch', healthy: true, required: true },
+        { repo: 'lhcb.cern.ch', healthy: false, required: false },
+      ],
     });
     expect(screen).toBe(
       [

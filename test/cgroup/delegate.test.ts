@@ -21,7 +21,15 @@ describe('delegate', () => {
   it('synthetic cgroup2 tree: moves processes into the agent leaf first, then enables cpu, memory and pids for children', async () => {
     const root = await fakeCgroup({ 'cgroup.procs': '1\n7\n', 'cgroup.subtree_control': '' });
     const dir: CgroupDir = { version: 2, dir: root, mountPoint: root };
-    const tree = new CgroupTree({ mode: 'v2', controllers: new Map([['cpu', dir], ['memory', dir], ['pids', dir]]), unified: dir });
+    const tree = new CgroupTree({
+      mode: 'v2',
+      controllers: new Map([
+        ['cpu', dir],
+        ['memory', dir],
+        ['pids', dir],
+      ]),
+      unified: dir,
+    });
     const result = await delegate(tree, 2 * 2 ** 30);
     expect(result.moved).toBe(2);
     // A real cgroup.procs takes one PID per write; the fake file keeps the last.
@@ -34,11 +42,19 @@ describe('delegate', () => {
   it('v1 (synthetic directories): every hierarchy gets agent/ and jobs/, memory caps all jobs together', async () => {
     const base = await fakeCgroup({ 'memory/cgroup.procs': '1\n', 'cpu/cgroup.procs': '1\n', 'pids/cgroup.procs': '1\n' });
     const v1 = (name: string): CgroupDir => ({ version: 1, dir: join(base, name), mountPoint: join(base, name) });
-    const tree = new CgroupTree({ mode: 'v1', controllers: new Map([['memory', v1('memory')], ['cpu', v1('cpu')], ['pids', v1('pids')]]) });
+    const tree = new CgroupTree({
+      mode: 'v1',
+      controllers: new Map([
+        ['memory', v1('memory')],
+        ['cpu', v1('cpu')],
+        ['pids', v1('pids')],
+      ]),
+    });
     await mkdir(join(base, 'memory', 'jobs', 'slot1_3'), { recursive: true }); // a leftover from an earlier run
     const result = await delegate(tree, 1024);
     expect(result.removedLeftovers).toEqual(['slot1_3']);
-    for (const name of ['memory', 'cpu', 'pids']) expect((await readdir(join(base, name))).sort()).toEqual(['agent', 'cgroup.procs', 'jobs']);
+    for (const name of ['memory', 'cpu', 'pids'])
+      expect((await readdir(join(base, name))).sort()).toEqual(['agent', 'cgroup.procs', 'jobs']);
     expect(await readFile(join(base, 'memory', 'jobs', 'memory.limit_in_bytes'), 'utf8')).toBe('1024');
   });
 });

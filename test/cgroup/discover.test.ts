@@ -23,7 +23,14 @@ const hybridCgroup = `9:name=systemd:/libpod_parent/libpod-abc
 describe('mountinfo and /proc/self/cgroup parsing', () => {
   it('reads root, mount point, type and super options, with octal escapes', () => {
     const [mount] = parseMountInfo('36 35 98:0 /with\\040space /mnt/a\\040b rw,noatime master:1 - cgroup cgroup rw,cpu,cpuacct\n');
-    expect(mount).toEqual({ root: '/with space', mountPoint: '/mnt/a b', options: ['rw', 'noatime'], fsType: 'cgroup', source: 'cgroup', superOptions: ['rw', 'cpu', 'cpuacct'] });
+    expect(mount).toEqual({
+      root: '/with space',
+      mountPoint: '/mnt/a b',
+      options: ['rw', 'noatime'],
+      fsType: 'cgroup',
+      source: 'cgroup',
+      superOptions: ['rw', 'cpu', 'cpuacct'],
+    });
   });
 
   it('reads v1 and v2 lines', () => {
@@ -56,7 +63,11 @@ describe('discoverFromText', () => {
   });
 
   it('v2 with a cgroup namespace (synthetic cgroup2 text): "0::/" and root "/" mean the mount point itself', () => {
-    const layout = discoverFromText('40 30 0:35 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n', '0::/\n', () => ['cpu', 'memory', 'pids']);
+    const layout = discoverFromText('40 30 0:35 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n', '0::/\n', () => [
+      'cpu',
+      'memory',
+      'pids',
+    ]);
     expect(layout.mode).toBe('v2');
     expect(layout.unified).toEqual({ version: 2, dir: '/sys/fs/cgroup', mountPoint: '/sys/fs/cgroup' });
     expect([...layout.controllers.keys()]).toEqual(['cpu', 'memory', 'pids']);

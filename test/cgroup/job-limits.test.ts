@@ -3,7 +3,11 @@ import { jobLimits, limitWrites } from '../../agent/cgroup/job-limits.ts';
 
 describe('jobLimits', () => {
   it('memory = slot Memory, CPU weight proportional to Cpus (v1 shares)', () => {
-    expect(jobLimits({ cpus: 2, memoryMiB: 128 }, { pidsMax: 4096, cpuHardLimit: false }, 1)).toEqual({ memoryBytes: 134217728, cpuWeight: 2048, pidsMax: 4096 });
+    expect(jobLimits({ cpus: 2, memoryMiB: 128 }, { pidsMax: 4096, cpuHardLimit: false }, 1)).toEqual({
+      memoryBytes: 134217728,
+      cpuWeight: 2048,
+      pidsMax: 4096,
+    });
   });
 
   it('v2 weight is 100 per CPU, capped at the kernel maximum', () => {
@@ -12,7 +16,12 @@ describe('jobLimits', () => {
   });
 
   it('optional hard CPU quota and no pids limit when 0', () => {
-    expect(jobLimits({ cpus: 3, memoryMiB: 64 }, { pidsMax: 0, cpuHardLimit: true }, 1)).toEqual({ memoryBytes: 67108864, cpuWeight: 3072, cpuQuotaUs: 300_000, cpuPeriodUs: 100_000 });
+    expect(jobLimits({ cpus: 3, memoryMiB: 64 }, { pidsMax: 0, cpuHardLimit: true }, 1)).toEqual({
+      memoryBytes: 67108864,
+      cpuWeight: 3072,
+      cpuQuotaUs: 300_000,
+      cpuPeriodUs: 100_000,
+    });
   });
 });
 

@@ -35,7 +35,11 @@ describe('readContainerLimits', () => {
   });
 
   it('v1 "unlimited" values mean no limit', async () => {
-    const root = await tree({ 'memory/memory.limit_in_bytes': '9223372036854771712', 'cpu/cpu.cfs_quota_us': '-1', 'cpu/cpu.cfs_period_us': '100000' });
+    const root = await tree({
+      'memory/memory.limit_in_bytes': '9223372036854771712',
+      'cpu/cpu.cfs_quota_us': '-1',
+      'cpu/cpu.cfs_period_us': '100000',
+    });
     const limits = await readContainerLimits(
       layoutOf({
         memory: { version: 1, dir: join(root, 'memory'), mountPoint: join(root, 'memory') },
@@ -54,7 +58,15 @@ describe('readContainerLimits', () => {
       'agent/cpuset.cpus.effective': '0-7',
     });
     const v2: CgroupDir = { version: 2, dir: join(root, 'agent'), mountPoint: root };
-    const limits = await readContainerLimits({ mode: 'v2', controllers: new Map([['memory', v2], ['cpu', v2], ['cpuset', v2]]), unified: v2 });
+    const limits = await readContainerLimits({
+      mode: 'v2',
+      controllers: new Map([
+        ['memory', v2],
+        ['cpu', v2],
+        ['cpuset', v2],
+      ]),
+      unified: v2,
+    });
     expect(limits).toEqual({ memoryBytes: 4294967296, cpuQuota: 2, cpusetCount: 8 });
   });
 });

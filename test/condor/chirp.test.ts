@@ -36,7 +36,7 @@ async function standIn(answer: (line: string) => string | undefined): Promise<{ 
 }
 
 describe('chirp', () => {
-  it('reads the starter\'s config line and refuses anything else', () => {
+  it("reads the starter's config line and refuses anything else", () => {
     const own = new Set(['10.88.0.5']);
     expect(parseChirpConfig('10.88.0.5 42113 abc123def\n', own)).toEqual({ host: '10.88.0.5', port: 42113, cookie: 'abc123def' });
     expect(parseChirpConfig('127.0.0.1 9 c', own)).toEqual({ host: '127.0.0.1', port: 9, cookie: 'c' });
@@ -45,21 +45,28 @@ describe('chirp', () => {
     expect(() => parseChirpConfig('10.88.0.5 99999 cookie', own)).toThrow(/not a chirp config/);
   });
 
-  it('refuses an address that is not this container\'s (a job rewrote the file) and never echoes the file', () => {
+  it("refuses an address that is not this container's (a job rewrote the file) and never echoes the file", () => {
     expect(() => parseChirpConfig('10.1.2.3 22 secret-looking-text', new Set(['10.88.0.5']))).toThrow(/not one of this container's/);
     expect(() => parseChirpConfig('root:x:0:0:root:/root:/bin/bash')).toThrow(/^not a chirp config$/);
   });
 
-  it('escapes whitespace and backslashes as HTCondor\'s chirp client does', () => {
+  it("escapes whitespace and backslashes as HTCondor's chirp client does", () => {
     expect(chirpWord('"a b\\tc"')).toBe('"a\\ b\\\\tc"');
     expect(chirpWord('x\ty\nz')).toBe('x\\\ty\\\nz');
   });
 
   it('sends the cookie and every attribute over one connection and reports none failed', async () => {
     const { port, received } = await standIn(() => '0');
-    const result = await setJobAttributesDelayed({ host: '127.0.0.1', port, cookie: 'c00kie' }, { ChirpContainerId: '"abc"', ChirpImage: '"reg/x:1 2"' });
+    const result = await setJobAttributesDelayed(
+      { host: '127.0.0.1', port, cookie: 'c00kie' },
+      { ChirpContainerId: '"abc"', ChirpImage: '"reg/x:1 2"' },
+    );
     expect(result).toEqual({ failed: [] });
-    expect(received).toEqual(['cookie c00kie', 'set_job_attr_delayed ChirpContainerId "abc"', 'set_job_attr_delayed ChirpImage "reg/x:1\\ 2"']);
+    expect(received).toEqual([
+      'cookie c00kie',
+      'set_job_attr_delayed ChirpContainerId "abc"',
+      'set_job_attr_delayed ChirpImage "reg/x:1\\ 2"',
+    ]);
   });
 
   it('names the attributes the server refused', async () => {

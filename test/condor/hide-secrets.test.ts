@@ -8,7 +8,12 @@ import { hideSecretSources, type SecretSource } from '../../agent/condor/hide-se
 // test/condor/hostile-jobs.int.test.ts). The stand-in does to the files what the mount would show: empties them.
 const line = (point: string): string => `99 1 0:50 / ${point} rw,relatime - tmpfs tmpfs rw`;
 
-async function fixture(): Promise<{ root: string; mounts: string[][]; mount: (args: readonly string[]) => Promise<void>; failing: (args: readonly string[]) => Promise<void> }> {
+async function fixture(): Promise<{
+  root: string;
+  mounts: string[][];
+  mount: (args: readonly string[]) => Promise<void>;
+  failing: (args: readonly string[]) => Promise<void>;
+}> {
   const root = await mkdtemp(join(tmpdir(), 'wn-hide-'));
   const mounts: string[][] = [];
   return {
@@ -33,7 +38,12 @@ describe('hideSecretSources', () => {
     const t = await fixture();
     const file = join(t.root, 'POOL');
     await writeFile(file, 'secret', { mode: 0o644 });
-    const hidden = await hideSecretSources([pool(file)], { emptyFile: join(t.root, 'run/empty'), keep: [], mountinfo: line(file), mount: t.mount });
+    const hidden = await hideSecretSources([pool(file)], {
+      emptyFile: join(t.root, 'run/empty'),
+      keep: [],
+      mountinfo: line(file),
+      mount: t.mount,
+    });
     expect(hidden).toEqual([{ path: file, how: 'covered-file', covered: file }]);
     expect(t.mounts).toEqual([['--bind', '-o', 'ro', join(t.root, 'run/empty'), file]]);
   });
@@ -47,7 +57,10 @@ describe('hideSecretSources', () => {
     await symlink('..2026_11_28', join(dir, '..data'));
     await symlink('..data/POOL', join(dir, 'POOL'));
     await symlink('..data/token', join(dir, 'token'));
-    const sources = [pool(join(dir, 'POOL')), { path: join(dir, 'token'), option: '--admin-token-file (WN_ADMIN_TOKEN_FILE)', kind: 'file' as const }];
+    const sources = [
+      pool(join(dir, 'POOL')),
+      { path: join(dir, 'token'), option: '--admin-token-file (WN_ADMIN_TOKEN_FILE)', kind: 'file' as const },
+    ];
     const hidden = await hideSecretSources(sources, { emptyFile: join(t.root, 'empty'), keep: [], mountinfo: line(dir), mount: t.mount });
     expect(hidden).toEqual([{ path: join(dir, 'POOL'), how: 'covered-dir', covered: dir }]);
     expect(t.mounts).toEqual([['-t', 'tmpfs', '-o', 'ro,nosuid,nodev,noexec,mode=0555,size=4k', 'wn-agent-hidden', dir]]);
@@ -59,7 +72,12 @@ describe('hideSecretSources', () => {
     await mkdir(join(dir, 'condor.d'), { recursive: true });
     await writeFile(join(dir, 'admin-token'), 'secret-secret-secret', { mode: 0o644 });
     const source = { path: join(dir, 'admin-token'), option: '--admin-token-file (WN_ADMIN_TOKEN_FILE)', kind: 'file' as const };
-    const hidden = await hideSecretSources([source], { emptyFile: join(t.root, 'empty'), keep: [join(dir, 'condor.d')], mountinfo: line(dir), mount: t.mount });
+    const hidden = await hideSecretSources([source], {
+      emptyFile: join(t.root, 'empty'),
+      keep: [join(dir, 'condor.d')],
+      mountinfo: line(dir),
+      mount: t.mount,
+    });
     expect(hidden).toEqual([{ path: source.path, how: 'covered-file', covered: source.path }]);
   });
 
@@ -69,7 +87,12 @@ describe('hideSecretSources', () => {
     await mkdir(dir);
     await writeFile(join(dir, 'a'), 'tok-a');
     await writeFile(join(dir, 'b'), 'tok-b');
-    const hidden = await hideSecretSources([{ path: dir, option: '--token-dir (WN_TOKEN_DIR)', kind: 'dir' }], { emptyFile: join(t.root, 'empty'), keep: [], mountinfo: '', mount: t.mount });
+    const hidden = await hideSecretSources([{ path: dir, option: '--token-dir (WN_TOKEN_DIR)', kind: 'dir' }], {
+      emptyFile: join(t.root, 'empty'),
+      keep: [],
+      mountinfo: '',
+      mount: t.mount,
+    });
     expect(hidden.map((h) => h.how)).toEqual(['covered-file', 'covered-file']);
   });
 
@@ -78,9 +101,13 @@ describe('hideSecretSources', () => {
     const file = join(t.root, 'POOL');
     await writeFile(file, 'secret');
     await chmod(file, 0o644);
-    await expect(hideSecretSources([pool(file)], { emptyFile: join(t.root, 'empty'), keep: [], mountinfo: line(file), mount: t.failing })).rejects.toMatchObject({
+    await expect(
+      hideSecretSources([pool(file)], { emptyFile: join(t.root, 'empty'), keep: [], mountinfo: line(file), mount: t.failing }),
+    ).rejects.toMatchObject({
       code: 'WN_ERR_CREDENTIALS',
-      message: expect.stringMatching(/--pool-password-file \(WN_POOL_PASSWORD_FILE\) = .*POOL: .*mode 0644.*permission denied.*defaultMode: 0400/),
+      message: expect.stringMatching(
+        /--pool-password-file \(WN_POOL_PASSWORD_FILE\) = .*POOL: .*mode 0644.*permission denied.*defaultMode: 0400/,
+      ),
     });
   });
 
@@ -95,6 +122,8 @@ describe('hideSecretSources', () => {
 
   it('skips what is not there (no pool password when tokens are used)', async () => {
     const t = await fixture();
-    expect(await hideSecretSources([pool(join(t.root, 'nope'))], { emptyFile: join(t.root, 'empty'), keep: [], mountinfo: '', mount: t.mount })).toEqual([]);
+    expect(
+      await hideSecretSources([pool(join(t.root, 'nope'))], { emptyFile: join(t.root, 'empty'), keep: [], mountinfo: '', mount: t.mount }),
+    ).toEqual([]);
   });
 });

@@ -18,8 +18,19 @@ const sha256 = (data: Buffer | string): string => createHash('sha256').update(da
 
 const ordinary = { 'ordinary.sh': { text: '#!/bin/sh\necho ordinary ran\n', mode: '0755' } };
 const submitFile = (executable: string, extra: string[] = []): string =>
-  [`executable = ${executable}`, 'should_transfer_files = YES', 'when_to_transfer_output = ON_EXIT', `output = ${executable}.$(Cluster).out`,
-    'error = $(Cluster).err', 'log = hostile.log', 'request_memory = 64', `requirements = Machine == "${machine}"`, ...extra, 'queue', ''].join('\n');
+  [
+    `executable = ${executable}`,
+    'should_transfer_files = YES',
+    'when_to_transfer_output = ON_EXIT',
+    `output = ${executable}.$(Cluster).out`,
+    'error = $(Cluster).err',
+    'log = hostile.log',
+    'request_memory = 64',
+    `requirements = Machine == "${machine}"`,
+    ...extra,
+    'queue',
+    '',
+  ].join('\n');
 
 /** The agent as the worker's operator sees it: /v1/status over the local socket. */
 async function agentStatus(): Promise<{ counters: { jobsStarted: number } }> {
@@ -28,13 +39,21 @@ async function agentStatus(): Promise<{ counters: { jobsStarted: number } }> {
 
 /** The agent's peak resident memory (VmHWM, KiB) and PID: the agent's own memory is outside every job's cgroup. */
 async function agentMemory(): Promise<{ pid: string; hwmKiB: number }> {
-  const out = await worker.exec(['sh', '-c', 'pid=$(pgrep -o -f /opt/wn-agent/wn-agent.mjs) && echo "$pid $(grep VmHWM /proc/$pid/status)"']);
+  const out = await worker.exec([
+    'sh',
+    '-c',
+    'pid=$(pgrep -o -f /opt/wn-agent/wn-agent.mjs) && echo "$pid $(grep VmHWM /proc/$pid/status)"',
+  ]);
   const [pid = '', , kib = '0'] = out.trim().split(/\s+/);
   return { pid, hwmKiB: Number(kib) };
 }
 
 async function readyz(): Promise<number> {
-  const out = await worker.exec(['node', '-e', 'fetch("http://127.0.0.1:9680/readyz").then((r) => console.log(r.status), () => console.log(0))']);
+  const out = await worker.exec([
+    'node',
+    '-e',
+    'fetch("http://127.0.0.1:9680/readyz").then((r) => console.log(r.status), () => console.log(0))',
+  ]);
   return Number(out.trim());
 }
 
@@ -42,7 +61,7 @@ async function readyz(): Promise<number> {
 async function ordinaryJobRuns(): Promise<void> {
   const cluster = await pool.submit(submitFile('ordinary.sh'), ordinary);
   const [job] = await pool.waitForHistory(cluster, 1, ['JobStatus', 'ExitCode', 'ChirpContainerId'], 120_000);
-  expect(job).toEqual(['4', '0', (await worker.id())]);
+  expect(job).toEqual(['4', '0', await worker.id()]);
   await worker.waitForEvent('job-attributes-recorded', (line) => line.jobId === `${cluster}.0`);
 }
 
@@ -171,12 +190,18 @@ describe('hostile jobs on a worker whose secrets were mounted readable by all', 
       'done',
       'echo forged',
     ].join('\n');
-    const forgerCluster = await pool.submit(submitFile('forger.sh', ['request_cpus = 1']), { 'forger.sh': { text: `${forger}\n`, mode: '0755' } });
-    await waitFor(async () => ((await pool.exec(['condor_q', '-allusers', String(forgerCluster), '-af', 'JobStatus'])).trim() === '2' ? true : undefined), {
-      timeoutMs: 120_000,
-      intervalMs: 1000,
-      what: 'the forger running',
+    const forgerCluster = await pool.submit(submitFile('forger.sh', ['request_cpus = 1']), {
+      'forger.sh': { text: `${forger}\n`, mode: '0755' },
     });
+    await waitFor(
+      async () =>
+        (await pool.exec(['condor_q', '-allusers', String(forgerCluster), '-af', 'JobStatus'])).trim() === '2' ? true : undefined,
+      {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+        what: 'the forger running',
+      },
+    );
     await ordinaryJobRuns(); // while the forger floods
     await pool.waitForHistory(forgerCluster, 1, ['JobStatus'], 120_000);
     // Every job start the agent counted is a job that ran here: hunter, wedger, flooder, forger and three ordinary ones.

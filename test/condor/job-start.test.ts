@@ -91,9 +91,15 @@ describe('JobStartServer with the real job wrapper', () => {
     await server?.start();
     const scratch = await scratchDir(t.execute, 4242, port);
     // The job checks that its attributes were recorded before it ran: the stand-in saw them by then.
-    const { stdout } = await run(t.wrapper, ['/bin/sh', '-c', 'echo "job ran as $$"'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: scratch } });
+    const { stdout } = await run(t.wrapper, ['/bin/sh', '-c', 'echo "job ran as $$"'], {
+      env: { ...process.env, _CONDOR_SCRATCH_DIR: scratch },
+    });
     expect(stdout).toMatch(/^job ran as \d+$/m);
-    expect(received).toEqual(['cookie s3cret', 'set_job_attr_delayed ChirpContainerId "abc\\ def"', 'set_job_attr_delayed ChirpImage "img:1"']);
+    expect(received).toEqual([
+      'cookie s3cret',
+      'set_job_attr_delayed ChirpContainerId "abc\\ def"',
+      'set_job_attr_delayed ChirpImage "img:1"',
+    ]);
     await waitFor(async () => (t.starts.length === 1 ? true : undefined), { timeoutMs: 2000, intervalMs: 10, what: 'job start' });
     expect(t.starts[0]).toMatchObject({ jobId: '42.7', starterPid: 4242, failed: [] });
     expect(await readdir(scratch)).not.toContain('.wn-agent-reply'); // removed by the agent, no rm process in the wrapper
@@ -172,15 +178,25 @@ describe('JobStartServer against hostile jobs (real FIFOs, links and floods in a
     await server?.start();
     const requests = join(t.root, 'run/jobs/requests');
     // 64 MiB in one line (the FIFO is read as it streams: the agent keeps at most 4 KiB of it), then a partial line.
-    await run('sh', ['-c', `head -c 67108864 /dev/zero | tr '\\0' a > ${requests}; printf '\\npartial-no-newline' > ${requests}`], { maxBuffer: 1024 });
+    await run('sh', ['-c', `head -c 67108864 /dev/zero | tr '\\0' a > ${requests}; printf '\\npartial-no-newline' > ${requests}`], {
+      maxBuffer: 1024,
+    });
     const heap = process.memoryUsage().heapUsed;
     const scratch = await scratchDir(t.execute, 5101, port);
     const { stdout } = await run(t.wrapper, ['/bin/echo', 'served'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: scratch } });
     expect(stdout.trim()).toBe('served');
-    await waitFor(async () => (t.starts.length === 1 ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'start after the flood' });
+    await waitFor(async () => (t.starts.length === 1 ? true : undefined), {
+      timeoutMs: 3000,
+      intervalMs: 10,
+      what: 'start after the flood',
+    });
     expect(t.starts[0]).toMatchObject({ starterPid: 5101, failed: [] });
     expect(process.memoryUsage().heapUsed - heap).toBeLessThan(32 * 1048576);
-    await waitFor(async () => (t.dropped.some((d) => d.overlong) ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'overlong reported' });
+    await waitFor(async () => (t.dropped.some((d) => d.overlong) ? true : undefined), {
+      timeoutMs: 3000,
+      intervalMs: 10,
+      what: 'overlong reported',
+    });
     expect(server?.droppedTotal).toMatchObject({ overlong: 1, malformed: 1 }); // the partial line, ended by the wrapper's newline
   });
 
@@ -211,7 +227,11 @@ describe('JobStartServer against hostile jobs (real FIFOs, links and floods in a
     await run(t.wrapper, ['/bin/true'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: victim } });
     await writeFile(requests, `${victim}\n${victim}\n`); // replays after the answer
     await waitFor(async () => (t.starts.length === 1 ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'victim start' });
-    await waitFor(async () => ((server?.droppedTotal.duplicate ?? 0) >= 2 ? true : undefined), { timeoutMs: 3000, intervalMs: 10, what: 'replays dropped' });
+    await waitFor(async () => ((server?.droppedTotal.duplicate ?? 0) >= 2 ? true : undefined), {
+      timeoutMs: 3000,
+      intervalMs: 10,
+      what: 'replays dropped',
+    });
     expect(t.starts).toHaveLength(1);
     expect(t.starts[0]).toMatchObject({ jobId: '9.0', starterPid: 5201, failed: [] });
   });

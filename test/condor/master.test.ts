@@ -7,7 +7,11 @@ const fixture = fileURLToPath(new URL('../fixtures/fake-master.mjs', import.meta
 
 function start(mode: string): { master: MasterProcess; lines: string[] } {
   const lines: string[] = [];
-  const master = new MasterProcess('/nonexistent/condor_config', (line, stream) => lines.push(`${stream}: ${line}`), [process.execPath, fixture, mode]);
+  const master = new MasterProcess('/nonexistent/condor_config', (line, stream) => lines.push(`${stream}: ${line}`), [
+    process.execPath,
+    fixture,
+    mode,
+  ]);
   return { master, lines };
 }
 
@@ -35,7 +39,11 @@ describe('MasterProcess (with a fixture program standing in for condor_master)',
 
   it('stops gracefully with SIGTERM when that is enough', async () => {
     const { master, lines } = start('polite');
-    await waitFor(async () => (lines.some((line) => line.startsWith('stdout: fake master')) ? true : undefined), { timeoutMs: 5000, intervalMs: 20, what: 'output' });
+    await waitFor(async () => (lines.some((line) => line.startsWith('stdout: fake master')) ? true : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 20,
+      what: 'output',
+    });
     const exit = await master.stop(5000);
     expect(exit).toEqual({ code: 0, signal: null, expected: true, stoppedBy: 'graceful' });
     expect(master.state).toBe('exited');
@@ -43,7 +51,11 @@ describe('MasterProcess (with a fixture program standing in for condor_master)',
 
   it('escalates to fast shutdown (SIGQUIT) after the graceful period', async () => {
     const { master, lines } = start('stubborn');
-    await waitFor(async () => (lines.some((line) => line.startsWith('stdout: fake master')) ? true : undefined), { timeoutMs: 5000, intervalMs: 20, what: 'output' });
+    await waitFor(async () => (lines.some((line) => line.startsWith('stdout: fake master')) ? true : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 20,
+      what: 'output',
+    });
     const exit = await master.stop(300);
     expect(exit).toMatchObject({ code: 0, expected: true, stoppedBy: 'fast' });
   });

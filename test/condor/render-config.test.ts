@@ -84,7 +84,9 @@ describe('renderCondorConfig', () => {
   });
 
   it('installs the job wrapper only when the image has it', () => {
-    expect(settings(render({}, [], { jobWrapper: '/usr/local/libexec/wn-agent/job-wrapper' })).get('USER_JOB_WRAPPER')).toBe('/usr/local/libexec/wn-agent/job-wrapper');
+    expect(settings(render({}, [], { jobWrapper: '/usr/local/libexec/wn-agent/job-wrapper' })).get('USER_JOB_WRAPPER')).toBe(
+      '/usr/local/libexec/wn-agent/job-wrapper',
+    );
     expect(settings(render({})).has('USER_JOB_WRAPPER')).toBe(false);
   });
 

@@ -3,7 +3,7 @@ import { SlotSizes } from '../../agent/condor/slot-sizes.ts';
 
 // Lines as HTCondor 23.9.6's startd wrote them in this project's pool (timestamps stripped, as the forwarder does).
 describe('SlotSizes', () => {
-  it('learns a dynamic slot\'s size when the startd carves it, and forgets it when the slot is deleted', () => {
+  it("learns a dynamic slot's size when the startd carves it, and forgets it when the slot is deleted", () => {
     const sizes = new SlotSizes();
     sizes.observe('slot1: \tCpus: 2.000000, Memory: 23849, Swap: 100.00%, Disk: 100.00%, GPUs: 0'); // the p-slot
     sizes.observe('slot1_1: New dSlot of type 1 allocated');

@@ -70,7 +70,14 @@ describe('parseConfig', () => {
   });
 
   it('converts units', () => {
-    const config = parseConfig({ condorHost: 'cm', cpus: '8', memory: '16G', startupTimeout: '90s', stopTimeout: '0', updateInterval: '5s' });
+    const config = parseConfig({
+      condorHost: 'cm',
+      cpus: '8',
+      memory: '16G',
+      startupTimeout: '90s',
+      stopTimeout: '0',
+      updateInterval: '5s',
+    });
     expect(config).toMatchObject({ cpus: 8, memoryMiB: 16_384, startupTimeoutMs: 90_000, stopTimeoutMs: 0, updateIntervalS: 5 });
   });
 
@@ -118,7 +125,10 @@ describe('parseConfig', () => {
   });
 
   it('collects operator attributes from --attr and WN_ATTR_<Name>, the flag winning', () => {
-    const config = parseConfig({ condorHost: 'cm', attr: ['Site=RAL', 'Rack=a=b', 'Empty='] }, { WN_ATTR_Site: 'env', WN_ATTR_Tier: '1', OTHER: 'x' });
+    const config = parseConfig(
+      { condorHost: 'cm', attr: ['Site=RAL', 'Rack=a=b', 'Empty='] },
+      { WN_ATTR_Site: 'env', WN_ATTR_Tier: '1', OTHER: 'x' },
+    );
     expect(config.attributes).toEqual({ Site: 'RAL', Tier: '1', Rack: 'a=b', Empty: '' });
   });
 

@@ -18,7 +18,12 @@ describe('parseDuration', () => {
   });
 
   it('formats back to the largest whole unit', () => {
-    expect([formatDuration(7_200_000), formatDuration(120_000), formatDuration(3000), formatDuration(1500)]).toEqual(['2h', '2m', '3s', '1500ms']);
+    expect([formatDuration(7_200_000), formatDuration(120_000), formatDuration(3000), formatDuration(1500)]).toEqual([
+      '2h',
+      '2m',
+      '3s',
+      '1500ms',
+    ]);
   });
 });
 

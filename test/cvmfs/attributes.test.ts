@@ -11,7 +11,13 @@ describe('CVMFS machine ad fragment', () => {
   });
 
   it('publishes health, known revisions and the healthy list for the START clause', () => {
-    expect(cvmfsAd([{ repo: 'atlas.cern.ch', healthy: true, revision: 12345 }, { repo: 'cms.cern.ch', healthy: false }, { repo: 'lhcb.cern.ch', healthy: true }])).toBe(
+    expect(
+      cvmfsAd([
+        { repo: 'atlas.cern.ch', healthy: true, revision: 12345 },
+        { repo: 'cms.cern.ch', healthy: false },
+        { repo: 'lhcb.cern.ch', healthy: true },
+      ]),
+    ).toBe(
       'HAS_CVMFS_atlas_cern_ch = true\nCVMFS_atlas_cern_ch_REVISION = 12345\nHAS_CVMFS_cms_cern_ch = false\nHAS_CVMFS_lhcb_cern_ch = true\nCVMFS_HEALTHY = "atlas.cern.ch,lhcb.cern.ch"\n',
     );
   });
@@ -19,7 +25,12 @@ describe('CVMFS machine ad fragment', () => {
 
 describe('CVMFS options', () => {
   it('defaults and default.local', () => {
-    const { cvmfs } = parseConfig({ condorHost: 'cm', cvmfsRepositories: 'atlas.cern.ch, cms.cern.ch', cvmfsOptionalRepositories: 'lhcb.cern.ch', cvmfsHttpProxy: 'http://squid:3128;DIRECT' });
+    const { cvmfs } = parseConfig({
+      condorHost: 'cm',
+      cvmfsRepositories: 'atlas.cern.ch, cms.cern.ch',
+      cvmfsOptionalRepositories: 'lhcb.cern.ch',
+      cvmfsHttpProxy: 'http://squid:3128;DIRECT',
+    });
     expect(cvmfs).toEqual({
       required: ['atlas.cern.ch', 'cms.cern.ch'],
       optional: ['lhcb.cern.ch'],
@@ -39,7 +50,10 @@ describe('CVMFS options', () => {
   it.each([
     [{ cvmfsRepositories: 'atlas' }, '--cvmfs-repositories (WN_CVMFS_REPOSITORIES)'],
     [{ cvmfsRepositories: 'ATLAS.cern.ch' }, '--cvmfs-repositories (WN_CVMFS_REPOSITORIES)'],
-    [{ cvmfsRepositories: 'a.cern.ch', cvmfsOptionalRepositories: 'a.cern.ch' }, '--cvmfs-optional-repositories (WN_CVMFS_OPTIONAL_REPOSITORIES)'],
+    [
+      { cvmfsRepositories: 'a.cern.ch', cvmfsOptionalRepositories: 'a.cern.ch' },
+      '--cvmfs-optional-repositories (WN_CVMFS_OPTIONAL_REPOSITORIES)',
+    ],
     [{ cvmfsMode: 'nfs' }, '--cvmfs-mode (WN_CVMFS_MODE)'],
     [{ cvmfsProbeInterval: 'often' }, '--cvmfs-probe-interval (WN_CVMFS_PROBE_INTERVAL)'],
     [{ cvmfsProbeTimeout: '1ms' }, '--cvmfs-probe-timeout (WN_CVMFS_PROBE_TIMEOUT)'],

@@ -32,14 +32,16 @@ function startWorker(repos: string, extra: string[] = []): Promise<Worker> {
 }
 
 async function health(worker: Worker): Promise<string[] | undefined> {
-  return (await pool.status(`ContainerTaskId == "${worker.name}"`, ['HAS_CVMFS_atlas_cern_ch', 'HAS_CVMFS_cms_cern_ch', 'CVMFS_HEALTHY']))[0];
+  return (
+    await pool.status(`ContainerTaskId == "${worker.name}"`, ['HAS_CVMFS_atlas_cern_ch', 'HAS_CVMFS_cms_cern_ch', 'CVMFS_HEALTHY'])
+  )[0];
 }
 
 beforeAll(async () => {
   standin = await mkdtemp('/var/tmp/wn-cvmfs-standin-');
   await check('mkdir', ['-p', join(standin, 'srv')]);
-  await squashfs('atlas.cern.ch', { 'README': 'atlas software\n' });
-  await squashfs('cms.cern.ch', { 'README': 'cms software\n' });
+  await squashfs('atlas.cern.ch', { README: 'atlas software\n' });
+  await squashfs('cms.cern.ch', { README: 'cms software\n' });
 });
 afterAll(async () => {
   for (const worker of workers) await worker.remove();
@@ -51,14 +53,27 @@ describe('CVMFS repositories mounted inside the worker (stand-in repositories)',
 
   it('advertises both repositories healthy, and a job that requires one reads a file from it', async () => {
     worker = await startWorker('atlas.cern.ch,cms.cern.ch');
-    const ad = await waitFor(async () => {
-      const row = await health(worker);
-      return row?.[0] === 'true' && row[1] === 'true' ? row : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 500, what: 'HAS_CVMFS_* true' });
+    const ad = await waitFor(
+      async () => {
+        const row = await health(worker);
+        return row?.[0] === 'true' && row[1] === 'true' ? row : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'HAS_CVMFS_* true' },
+    );
     expect(ad).toEqual(['true', 'true', 'atlas.cern.ch,cms.cern.ch']);
     const cluster = await pool.submit(
-      ['executable = /bin/cat', 'transfer_executable = False', 'arguments = /cvmfs/atlas.cern.ch/README', 'output = cvmfs.$(Cluster).out',
-        '+RequiresCVMFS = "atlas.cern.ch"', `requirements = ContainerTaskId == "${worker.name}"`, 'should_transfer_files = YES', 'log = cvmfs.log', 'queue', ''].join('\n'),
+      [
+        'executable = /bin/cat',
+        'transfer_executable = False',
+        'arguments = /cvmfs/atlas.cern.ch/README',
+        'output = cvmfs.$(Cluster).out',
+        '+RequiresCVMFS = "atlas.cern.ch"',
+        `requirements = ContainerTaskId == "${worker.name}"`,
+        'should_transfer_files = YES',
+        'log = cvmfs.log',
+        'queue',
+        '',
+      ].join('\n'),
     );
     expect((await pool.waitForHistory(cluster, 1, ['JobStatus', 'ExitCode']))[0]).toEqual(['4', '0']);
     expect(await pool.exec(['cat', `cvmfs.${cluster}.out`], { user: 'submitter' })).toBe('atlas software\n');
@@ -66,9 +81,17 @@ describe('CVMFS repositories mounted inside the worker (stand-in repositories)',
 
   it('a killed FUSE process flips the attribute to false; the agent remounts and it returns to true', async () => {
     await worker.exec(['pkill', '-9', '-f', 'cms.cern.ch.sqfs']);
-    await waitFor(async () => ((await health(worker))?.[1] === 'false' ? true : undefined), { timeoutMs: 15_000, intervalMs: 200, what: 'HAS_CVMFS_cms_cern_ch false' });
+    await waitFor(async () => ((await health(worker))?.[1] === 'false' ? true : undefined), {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+      what: 'HAS_CVMFS_cms_cern_ch false',
+    });
     expect((await health(worker))?.[2]).toBe('atlas.cern.ch'); // the START clause now keeps cms jobs away
-    await waitFor(async () => ((await health(worker))?.[1] === 'true' ? true : undefined), { timeoutMs: 30_000, intervalMs: 200, what: 'HAS_CVMFS_cms_cern_ch true again' });
+    await waitFor(async () => ((await health(worker))?.[1] === 'true' ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'HAS_CVMFS_cms_cern_ch true again',
+    });
     const lines = await worker.jsonLogs();
     expect(lines.some((line) => line.event === 'cvmfs-unhealthy' && line.repo === 'cms.cern.ch')).toBe(true);
     expect(lines.some((line) => line.event === 'cvmfs-remounted' && line.repo === 'cms.cern.ch')).toBe(true);
@@ -77,14 +100,25 @@ describe('CVMFS repositories mounted inside the worker (stand-in repositories)',
 
   it('a job that requires a broken or absent repository is not started there', async () => {
     const cluster = await pool.submit(
-      ['executable = /bin/true', 'transfer_executable = False', '+RequiresCVMFS = "lhcb.cern.ch"', `requirements = ContainerTaskId == "${worker.name}"`,
-        'should_transfer_files = YES', 'log = cvmfs.log', 'queue', ''].join('\n'),
+      [
+        'executable = /bin/true',
+        'transfer_executable = False',
+        '+RequiresCVMFS = "lhcb.cern.ch"',
+        `requirements = ContainerTaskId == "${worker.name}"`,
+        'should_transfer_files = YES',
+        'log = cvmfs.log',
+        'queue',
+        '',
+      ].join('\n'),
     );
     // An observed fact, not a wait: the negotiator considered the job and rejected it, and it is still idle.
-    await waitFor(async () => {
-      const log = await pool.exec(['grep', '-c', `Rejected ${cluster}.0 `, '/var/lib/condor-pool/log/NegotiatorLog']).catch(() => '0');
-      return Number(log.trim()) >= 2 ? true : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 500, what: `two rejections of ${cluster}.0 in the NegotiatorLog` });
+    await waitFor(
+      async () => {
+        const log = await pool.exec(['grep', '-c', `Rejected ${cluster}.0 `, '/var/lib/condor-pool/log/NegotiatorLog']).catch(() => '0');
+        return Number(log.trim()) >= 2 ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: `two rejections of ${cluster}.0 in the NegotiatorLog` },
+    );
     expect((await pool.exec(['condor_q', `${cluster}`, '-af', 'JobStatus'])).trim()).toBe('1');
     await pool.exec(['condor_rm', `${cluster}`]);
   });
@@ -100,11 +134,27 @@ describe('CVMFS repositories mounted inside the worker (stand-in repositories)',
 describe('a missing required repository', () => {
   it('stops the agent at start with exit 4, naming it, after unmounting what it had mounted', async () => {
     const result = await run('podman', [
-      'run', '--rm', '--privileged', '--network', 'none', '-e', 'CONDOR_HOST=cm', '-v', pool.passwordMount, '-v', `${standin}/srv:/srv/cvmfs-standin:ro`,
-      testImage, 'run', '--cvmfs-repositories', 'atlas.cern.ch,missing.cern.ch',
+      'run',
+      '--rm',
+      '--privileged',
+      '--network',
+      'none',
+      '-e',
+      'CONDOR_HOST=cm',
+      '-v',
+      pool.passwordMount,
+      '-v',
+      `${standin}/srv:/srv/cvmfs-standin:ro`,
+      testImage,
+      'run',
+      '--cvmfs-repositories',
+      'atlas.cern.ch,missing.cern.ch',
     ]);
     expect(result.code).toBe(4);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const error = lines.find((line) => line.event === 'agent-error');
     expect(error).toMatchObject({ code: 'WN_ERR_CVMFS', repositories: ['missing.cern.ch'] });
     expect(String(error?.msg)).toContain('missing.cern.ch');
@@ -120,7 +170,23 @@ describe('a missing required repository', () => {
   });
 
   it('--cvmfs-mode bind without a mount from the host: exit 4, saying nothing is mounted there', async () => {
-    const result = await run('podman', ['run', '--rm', '--privileged', '--network', 'none', '-e', 'CONDOR_HOST=cm', '-v', pool.passwordMount, testImage, 'run', '--cvmfs-repositories', 'atlas.cern.ch', '--cvmfs-mode', 'bind']);
+    const result = await run('podman', [
+      'run',
+      '--rm',
+      '--privileged',
+      '--network',
+      'none',
+      '-e',
+      'CONDOR_HOST=cm',
+      '-v',
+      pool.passwordMount,
+      testImage,
+      'run',
+      '--cvmfs-repositories',
+      'atlas.cern.ch',
+      '--cvmfs-mode',
+      'bind',
+    ]);
     expect(result.code).toBe(4);
     expect(result.stdout).toContain('nothing is mounted at /cvmfs/atlas.cern.ch');
   });

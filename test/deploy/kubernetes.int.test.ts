@@ -41,10 +41,13 @@ describe('deploy/kubernetes/worker.yaml under podman kube play', () => {
     await writeFile(yamlFile, yaml);
 
     await podman(['kube', 'play', '--network', pool.network, yamlFile], { timeoutMs: 120_000 });
-    const [slot] = await waitFor(async () => {
-      const rows = await pool.status('K8sPodName =!= undefined', ['K8sPodName', 'ContainerScheduler', 'ContainerTaskId']);
-      return rows.find(([podName]) => podName?.startsWith('htcondor-worker'));
-    }, { timeoutMs: 180_000, intervalMs: 1000, what: 'the pod\'s worker in the collector' }).then((row) => [row]);
+    const [slot] = await waitFor(
+      async () => {
+        const rows = await pool.status('K8sPodName =!= undefined', ['K8sPodName', 'ContainerScheduler', 'ContainerTaskId']);
+        return rows.find(([podName]) => podName?.startsWith('htcondor-worker'));
+      },
+      { timeoutMs: 180_000, intervalMs: 1000, what: "the pod's worker in the collector" },
+    ).then((row) => [row]);
     expect(slot?.[1]).toBe('kubernetes');
     expect(slot?.[2]).toContain(slot?.[0]);
   });

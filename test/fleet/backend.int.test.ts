@@ -20,12 +20,18 @@ const api = new DockerApi(socket);
 const backend = new DockerBackend(api, fleet);
 
 async function agentStatus(address: string): Promise<Record<string, unknown> | undefined> {
-  const res = await fetch(`http://${address}:9680/v1/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+  const res = await fetch(`http://${address}:9680/v1/status`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(3000),
+  }).catch(() => undefined);
   return res?.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
 }
 
 beforeAll(async () => {
-  service = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], { env: { ...process.env, CONTAINERS_CONF: containersConf }, stdio: 'ignore' });
+  service = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], {
+    env: { ...process.env, CONTAINERS_CONF: containersConf },
+    stdio: 'ignore',
+  });
   await waitFor(async () => ((await api.request('GET', '/_ping').catch(() => undefined))?.status === 200 ? true : undefined), {
     timeoutMs: 30_000,
     intervalMs: 200,
@@ -39,21 +45,39 @@ afterAll(async () => {
 
 describe('the Docker Engine API backend (podman system service, real pool)', () => {
   it('starts a worker that joins the pool, lists it with its spec label and address, and sees it drain and go', async () => {
-    const spec = { image, env: { CONDOR_HOST: pool.cm }, mounts: [pool.passwordMount, pool.testConfigMount], network: pool.network, args: [] };
+    const spec = {
+      image,
+      env: { CONDOR_HOST: pool.cm },
+      mounts: [pool.passwordMount, pool.testConfigMount],
+      network: pool.network,
+      args: [],
+    };
     const id = await backend.start(spec, 'abcdef123456', token);
-    const listed = await waitFor(async () => (await backend.list()).find((w) => w.id === id && w.address), { timeoutMs: 30_000, intervalMs: 500, what: 'the worker listed with an address' });
+    const listed = await waitFor(async () => (await backend.list()).find((w) => w.id === id && w.address), {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      what: 'the worker listed with an address',
+    });
     expect(listed).toMatchObject({ specHash: 'abcdef123456', running: true });
     expect(listed.name.startsWith(`${fleet}-abcdef-`)).toBe(true);
 
     // Its agent, asked with the token the backend gave it: idle once the startd is in the collector.
     const address = String(listed.address);
-    await waitFor(async () => (observed(listed, await agentStatus(address)).phase === 'idle' ? true : undefined), { timeoutMs: 120_000, intervalMs: 1000, what: 'the worker idle' });
+    await waitFor(async () => (observed(listed, await agentStatus(address)).phase === 'idle' ? true : undefined), {
+      timeoutMs: 120_000,
+      intervalMs: 1000,
+      what: 'the worker idle',
+    });
     expect(await pool.status(`ContainerTaskId == "${listed.name}"`, ['Name'])).toHaveLength(1);
 
     // Drained the way the fleet drains (never killed): the agent exits on its own, 0, and the backend forgets it.
     const drain = await fetch(`http://${address}:9680/v1/drain`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(drain.status).toBe(202);
-    const gone = await waitFor(async () => (await backend.list()).find((w) => w.id === id && !w.running), { timeoutMs: 120_000, intervalMs: 1000, what: 'the worker exited' });
+    const gone = await waitFor(async () => (await backend.list()).find((w) => w.id === id && !w.running), {
+      timeoutMs: 120_000,
+      intervalMs: 1000,
+      what: 'the worker exited',
+    });
     expect(observed(gone, undefined).phase).toBe('gone');
     expect((await podman(['inspect', '-f', '{{.State.ExitCode}}', id])).trim()).toBe('0');
     await backend.forget(id);
@@ -61,6 +85,8 @@ describe('the Docker Engine API backend (podman system service, real pool)', () 
   });
 
   it('says which engine socket is missing, with the fix', async () => {
-    await expect(new DockerBackend(new DockerApi('/run/no-such-engine.sock'), fleet).list()).rejects.toThrow(/no container engine at \/run\/no-such-engine.sock .*podman system service/);
+    await expect(new DockerBackend(new DockerApi('/run/no-such-engine.sock'), fleet).list()).rejects.toThrow(
+      /no container engine at \/run\/no-such-engine.sock .*podman system service/,
+    );
   });
 });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { specHash, type WorkerSpec } from '../../agent/fleet/backend.ts';
 
-const spec: WorkerSpec = { image: 'wn-agent:1', env: { CONDOR_HOST: 'cm', WN_IDLE_TIMEOUT: '10m' }, mounts: ['/p:/etc/condor/passwords-orig.d/POOL:ro'], args: [] };
+const spec: WorkerSpec = {
+  image: 'wn-agent:1',
+  env: { CONDOR_HOST: 'cm', WN_IDLE_TIMEOUT: '10m' },
+  mounts: ['/p:/etc/condor/passwords-orig.d/POOL:ro'],
+  args: [],
+};
 
 describe('specHash: the label that tells an old worker from a new one', () => {
   it('is the same for the same spec whatever the order of its variables', () => {

@@ -13,10 +13,48 @@ async function tokenFile(token: string): Promise<string> {
 describe('wn-agent fleet options', () => {
   it('reads a complete configuration', async () => {
     const file = await tokenFile('a-token-of-20-chars!');
-    const config = parseFleetConfig({ spec: 'f.json', name: 'atlas', min: '1', max: '20', maxSurge: '2', maxUnavailable: '3', interval: '5s', engineSocket: '/s', adminTokenFile: file }, { CONDOR_CONFIG: '/etc/condor/condor_config' });
+    const config = parseFleetConfig(
+      {
+        spec: 'f.json',
+        name: 'atlas',
+        min: '1',
+        max: '20',
+        maxSurge: '2',
+        maxUnavailable: '3',
+        interval: '5s',
+        engineSocket: '/s',
+        adminTokenFile: file,
+      },
+      { CONDOR_CONFIG: '/etc/condor/condor_config' },
+    );
     expect(config.metricsListen).toBeUndefined();
-    expect(parseFleetConfig({ spec: 'f', name: 'wn', min: '0', max: '1', maxSurge: '1', maxUnavailable: '1', interval: '1s', engineSocket: '/s', adminTokenFile: file, metricsListen: '127.0.0.1:9681' }, { CONDOR_CONFIG: '/c' }).metricsListen).toEqual({ host: '127.0.0.1', port: 9681 });
-    expect(config).toMatchObject({ name: 'atlas', min: 1, max: 20, maxSurge: 2, maxUnavailable: 3, intervalMs: 5000, adminToken: 'a-token-of-20-chars!', condorConfig: '/etc/condor/condor_config' });
+    expect(
+      parseFleetConfig(
+        {
+          spec: 'f',
+          name: 'wn',
+          min: '0',
+          max: '1',
+          maxSurge: '1',
+          maxUnavailable: '1',
+          interval: '1s',
+          engineSocket: '/s',
+          adminTokenFile: file,
+          metricsListen: '127.0.0.1:9681',
+        },
+        { CONDOR_CONFIG: '/c' },
+      ).metricsListen,
+    ).toEqual({ host: '127.0.0.1', port: 9681 });
+    expect(config).toMatchObject({
+      name: 'atlas',
+      min: 1,
+      max: 20,
+      maxSurge: 2,
+      maxUnavailable: 3,
+      intervalMs: 5000,
+      adminToken: 'a-token-of-20-chars!',
+      condorConfig: '/etc/condor/condor_config',
+    });
   });
 
   it.each([
@@ -29,12 +67,31 @@ describe('wn-agent fleet options', () => {
     [{ adminTokenFile: '/nonexistent/token' }, '--admin-token-file: cannot read /nonexistent/token'],
     [{ metricsListen: '9681' }, '--metrics-listen: expected host:port or off'],
   ])('refuses %j with a message naming the flag', async (override, message) => {
-    const base = { spec: 'f.json', name: 'wn', min: '0', max: '4', maxSurge: '1', maxUnavailable: '1', interval: '10s', engineSocket: '/s', adminTokenFile: await tokenFile('a-token-of-20-chars!') };
+    const base = {
+      spec: 'f.json',
+      name: 'wn',
+      min: '0',
+      max: '4',
+      maxSurge: '1',
+      maxUnavailable: '1',
+      interval: '10s',
+      engineSocket: '/s',
+      adminTokenFile: await tokenFile('a-token-of-20-chars!'),
+    };
     expect(() => parseFleetConfig({ ...base, ...override }, { CONDOR_CONFIG: '/c' })).toThrow(message);
   });
 
   it('refuses a short token and a missing pool configuration', async () => {
-    const base = { spec: 'f.json', name: 'wn', min: '0', max: '4', maxSurge: '1', maxUnavailable: '1', interval: '10s', engineSocket: '/s' };
+    const base = {
+      spec: 'f.json',
+      name: 'wn',
+      min: '0',
+      max: '4',
+      maxSurge: '1',
+      maxUnavailable: '1',
+      interval: '10s',
+      engineSocket: '/s',
+    };
     expect(() => parseFleetConfig({ ...base, adminTokenFile: 'x' }, {})).toThrow('--admin-token-file');
     const short = await tokenFile('short');
     expect(() => parseFleetConfig({ ...base, adminTokenFile: short }, { CONDOR_CONFIG: '/c' })).toThrow('at least 16 characters');

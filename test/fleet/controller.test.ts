@@ -13,7 +13,15 @@ class MemoryEngine implements FleetBackend {
   }
   async start(_spec: WorkerSpec, hash: string): Promise<string> {
     const id = `c${++this.next}`;
-    this.workers.set(id, { id, name: `f-${id}`, specHash: hash, running: true, address: id, startedAt: this.next, agent: { state: 'starting', advertised: false, jobs: [] } });
+    this.workers.set(id, {
+      id,
+      name: `f-${id}`,
+      specHash: hash,
+      running: true,
+      address: id,
+      startedAt: this.next,
+      agent: { state: 'starting', advertised: false, jobs: [] },
+    });
     return id;
   }
   async forget(id: string): Promise<void> {
@@ -47,8 +55,22 @@ class MemoryEngine implements FleetBackend {
 const log = pino({ level: 'silent' });
 const spec = (image: string): WorkerSpec => ({ image, env: {}, mounts: [], args: [] });
 
-function controller(engine: MemoryEngine, idle: { n: number }, image: { v: string }, limits = { min: 0, max: 4, maxSurge: 1, maxUnavailable: 1, jobsPerWorker: 2 }): FleetController {
-  return new FleetController({ backend: engine, spec: async () => spec(image.v), limits, demand: async () => idle.n, adminToken: 't'.repeat(20), intervalMs: 10, log, agent: engine.agentCall });
+function controller(
+  engine: MemoryEngine,
+  idle: { n: number },
+  image: { v: string },
+  limits = { min: 0, max: 4, maxSurge: 1, maxUnavailable: 1, jobsPerWorker: 2 },
+): FleetController {
+  return new FleetController({
+    backend: engine,
+    spec: async () => spec(image.v),
+    limits,
+    demand: async () => idle.n,
+    adminToken: 't'.repeat(20),
+    intervalMs: 10,
+    log,
+    agent: engine.agentCall,
+  });
 }
 
 describe('FleetController against an in-memory engine and agents', () => {

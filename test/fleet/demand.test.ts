@@ -4,7 +4,9 @@ import { demandConstraint, groupJobs } from '../../agent/fleet/demand.ts';
 describe('fleet demand', () => {
   it('asks only for idle jobs that fit one worker, and the site constraint', () => {
     expect(demandConstraint({ cpus: 8, memoryMiB: 16384 })).toBe('JobStatus == 1 && RequestCpus <= 8 && RequestMemory <= 16384');
-    expect(demandConstraint({ cpus: 1, memoryMiB: 2048, constraint: 'Owner == "atlas"' })).toBe('JobStatus == 1 && RequestCpus <= 1 && RequestMemory <= 2048 && (Owner == "atlas")');
+    expect(demandConstraint({ cpus: 1, memoryMiB: 2048, constraint: 'Owner == "atlas"' })).toBe(
+      'JobStatus == 1 && RequestCpus <= 1 && RequestMemory <= 2048 && (Owner == "atlas")',
+    );
   });
 
   it('groups jobs by what decides their match, keeping one example per group, and skips lines it cannot read', () => {

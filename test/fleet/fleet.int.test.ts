@@ -21,12 +21,24 @@ describe('wn-agent fleet run against the real pool', () => {
   it("does not grow for idle jobs whose Requirements no worker of the fleet would match (another fleet's)", async () => {
     await fleet.observing();
     const other = await pool.submit(
-      ['executable = /bin/sleep', 'transfer_executable = False', 'arguments = 1', 'request_memory = 64', `requirements = WnFleet == "not-${fleet.name}"`, 'queue 5', ''].join('\n'),
+      [
+        'executable = /bin/sleep',
+        'transfer_executable = False',
+        'arguments = 1',
+        'request_memory = 64',
+        `requirements = WnFleet == "not-${fleet.name}"`,
+        'queue 5',
+        '',
+      ].join('\n'),
     );
     try {
       // Three whole cycles after the jobs are in the queue: each one saw them and counted none.
       const seen = await cycles();
-      await waitFor(async () => ((await cycles()) >= seen + 3 ? true : undefined), { timeoutMs: 60_000, intervalMs: 1000, what: 'three fleet cycles' });
+      await waitFor(async () => ((await cycles()) >= seen + 3 ? true : undefined), {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        what: 'three fleet cycles',
+      });
       expect(await fleet.metrics()).toMatch(/^wn_fleet_idle_jobs 0$/m);
       expect((await fleet.backend.list()).length).toBe(0);
     } finally {
@@ -37,8 +49,15 @@ describe('wn-agent fleet run against the real pool', () => {
   it('30 short jobs on an empty fleet (--min 0 --max 4): the fleet grows, every job completes, the fleet drains back to 0', async () => {
     expect((await fleet.backend.list()).length).toBe(0); // no demand, no worker
     const submit = [
-      'executable = /bin/sleep', 'transfer_executable = False', 'arguments = 4', 'should_transfer_files = YES', 'log = fleet.log',
-      'request_memory = 64', `requirements = WnFleet == "${fleet.name}"`, 'queue 30', '',
+      'executable = /bin/sleep',
+      'transfer_executable = False',
+      'arguments = 4',
+      'should_transfer_files = YES',
+      'log = fleet.log',
+      'request_memory = 64',
+      `requirements = WnFleet == "${fleet.name}"`,
+      'queue 30',
+      '',
     ].join('\n');
     const cluster = await pool.submit(submit);
     let peak = 0;
@@ -54,7 +73,11 @@ describe('wn-agent fleet run against the real pool', () => {
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(4);
     // No demand left: drained (never killed), exited 0, removed.
-    await waitFor(async () => ((await fleet.backend.list()).length === 0 ? true : undefined), { timeoutMs: 180_000, intervalMs: 1000, what: 'the fleet back to 0 workers' });
+    await waitFor(async () => ((await fleet.backend.list()).length === 0 ? true : undefined), {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+      what: 'the fleet back to 0 workers',
+    });
     const events = await fleet.events();
     const started = events.filter((e) => e.event === 'fleet-worker-started').length;
     expect(started).toBeGreaterThanOrEqual(peak);

@@ -17,6 +17,12 @@ describe("a worker's phase from its engine and its agent's /v1/status", () => {
   });
 
   it('carries the spec hash, the running job count and the start time into the plan', () => {
-    expect(observed(running, { state: 'running', advertised: true, jobs: [{}] })).toEqual({ id: 'c1', specHash: 'abc', phase: 'busy', runningJobs: 1, startedAt: 5 });
+    expect(observed(running, { state: 'running', advertised: true, jobs: [{}] })).toEqual({
+      id: 'c1',
+      specHash: 'abc',
+      phase: 'busy',
+      runningJobs: 1,
+      startedAt: 5,
+    });
   });
 });

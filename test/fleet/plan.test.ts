@@ -3,7 +3,13 @@ import { plan, type FleetLimits, type ObservedWorker, type WorkerPhase } from '.
 
 const limits: FleetLimits = { min: 0, max: 4, maxSurge: 1, maxUnavailable: 1, jobsPerWorker: 2 };
 let n = 0;
-const w = (phase: WorkerPhase, runningJobs = 0, specHash = 'v1'): ObservedWorker => ({ id: `w${++n}`, specHash, phase, runningJobs, startedAt: n });
+const w = (phase: WorkerPhase, runningJobs = 0, specHash = 'v1'): ObservedWorker => ({
+  id: `w${++n}`,
+  specHash,
+  phase,
+  runningJobs,
+  startedAt: n,
+});
 
 describe('fleet plan: scaling to demand', () => {
   it('starts workers for idle jobs, up to --max, from an empty fleet', () => {
@@ -65,20 +71,29 @@ describe('fleet plan: rolling upgrade', () => {
     expect(first.drain).toHaveLength(2);
   });
 
-  it.each([0, 1, 2])('at every step of a simulated upgrade (max-surge %i), at most --max-unavailable workers drain, and it ends', (maxSurge) => {
-    const up = { ...limits, maxSurge, maxUnavailable: 1 };
-    // 3 busy old workers, steady demand; the simulation starts what the plan says, new workers take jobs, drained
-    // workers finish their jobs and go.
-    let fleet: ObservedWorker[] = [w('busy', 2, 'v1'), w('busy', 2, 'v1'), w('busy', 2, 'v1')];
-    for (let step = 0; step < 30 && fleet.some((x) => x.specHash === 'v1'); step++) {
-      const p = plan(fleet, 2, 'v2', up);
-      expect(fleet.filter((x) => x.phase === 'draining').length + p.drain.length).toBeLessThanOrEqual(up.maxUnavailable);
-      fleet = fleet
-        .filter((x) => x.phase !== 'draining') // a draining worker finishes its jobs and exits by the next step
-        .map((x) => (p.drain.includes(x.id) ? { ...x, phase: 'draining' as const } : x.phase === 'starting' ? { ...x, phase: 'busy' as const, runningJobs: 2 } : x));
-      for (let i = 0; i < p.start; i++) fleet.push(w('starting', 0, 'v2'));
-    }
-    expect(fleet.filter((x) => x.specHash === 'v1')).toEqual([]);
-    expect(fleet.filter((x) => x.phase !== 'draining').length).toBeGreaterThanOrEqual(3);
-  });
+  it.each([0, 1, 2])(
+    'at every step of a simulated upgrade (max-surge %i), at most --max-unavailable workers drain, and it ends',
+    (maxSurge) => {
+      const up = { ...limits, maxSurge, maxUnavailable: 1 };
+      // 3 busy old workers, steady demand; the simulation starts what the plan says, new workers take jobs, drained
+      // workers finish their jobs and go.
+      let fleet: ObservedWorker[] = [w('busy', 2, 'v1'), w('busy', 2, 'v1'), w('busy', 2, 'v1')];
+      for (let step = 0; step < 30 && fleet.some((x) => x.specHash === 'v1'); step++) {
+        const p = plan(fleet, 2, 'v2', up);
+        expect(fleet.filter((x) => x.phase === 'draining').length + p.drain.length).toBeLessThanOrEqual(up.maxUnavailable);
+        fleet = fleet
+          .filter((x) => x.phase !== 'draining') // a draining worker finishes its jobs and exits by the next step
+          .map((x) =>
+            p.drain.includes(x.id)
+              ? { ...x, phase: 'draining' as const }
+              : x.phase === 'starting'
+                ? { ...x, phase: 'busy' as const, runningJobs: 2 }
+                : x,
+          );
+        for (let i = 0; i < p.start; i++) fleet.push(w('starting', 0, 'v2'));
+      }
+      expect(fleet.filter((x) => x.specHash === 'v1')).toEqual([]);
+      expect(fleet.filter((x) => x.phase !== 'draining').length).toBeGreaterThanOrEqual(3);
+    },
+  );
 });

@@ -16,9 +16,18 @@ describe("the prototype of a fleet's worker ad", () => {
       'abcdef123456',
     );
     expect(ad).toMatchObject({
-      Cpus: 8, Memory: 16384, WnFleet: 'atlas', ContainerTaskId: 'atlas-abcdef-prototype', ContainerImage: 'wn-agent:2',
-      Site: 'RAL', Rack: 'A12', Zone: 'north',
-      HAS_CVMFS_atlas_cern_ch: true, HAS_CVMFS_cms_cern_ch: true, HAS_CVMFS_lhcb_cern_ch: true, CVMFS_HEALTHY: 'atlas.cern.ch,cms.cern.ch,lhcb.cern.ch',
+      Cpus: 8,
+      Memory: 16384,
+      WnFleet: 'atlas',
+      ContainerTaskId: 'atlas-abcdef-prototype',
+      ContainerImage: 'wn-agent:2',
+      Site: 'RAL',
+      Rack: 'A12',
+      Zone: 'north',
+      HAS_CVMFS_atlas_cern_ch: true,
+      HAS_CVMFS_cms_cern_ch: true,
+      HAS_CVMFS_lhcb_cern_ch: true,
+      CVMFS_HEALTHY: 'atlas.cern.ch,cms.cern.ch,lhcb.cern.ch',
     });
     expect(ad).not.toHaveProperty('CONDOR_HOST');
   });

@@ -3,8 +3,24 @@ import { validateSpec } from '../../agent/fleet/spec-file.ts';
 
 describe('the fleet spec file', () => {
   it('accepts a full spec and fills the defaults', () => {
-    expect(validateSpec({ image: 'wn-agent:1' }, 'f.json')).toEqual({ image: 'wn-agent:1', env: {}, mounts: [], network: undefined, cpus: undefined, memoryMiB: undefined, args: [] });
-    const full = { image: 'i', env: { CONDOR_HOST: 'cm' }, mounts: ['/a:/b:ro'], network: 'n', cpus: 8, memoryMiB: 16384, args: ['--idle-timeout', '10m'] };
+    expect(validateSpec({ image: 'wn-agent:1' }, 'f.json')).toEqual({
+      image: 'wn-agent:1',
+      env: {},
+      mounts: [],
+      network: undefined,
+      cpus: undefined,
+      memoryMiB: undefined,
+      args: [],
+    });
+    const full = {
+      image: 'i',
+      env: { CONDOR_HOST: 'cm' },
+      mounts: ['/a:/b:ro'],
+      network: 'n',
+      cpus: 8,
+      memoryMiB: 16384,
+      args: ['--idle-timeout', '10m'],
+    };
     expect(validateSpec(full, 'f.json')).toEqual(full);
   });
 

@@ -18,7 +18,16 @@ const jobs = 4;
 beforeAll(async () => {
   await podman(['tag', image, nextImage]);
   await fleet.up(fleet.spec({ env: { WN_DRAIN_TIMEOUT: '15s', WN_IDLE_TIMEOUT: '30m' } }), [
-    '--min', '2', '--max', '2', '--max-surge', '1', '--max-unavailable', '1', '--interval', '2s',
+    '--min',
+    '2',
+    '--max',
+    '2',
+    '--max-surge',
+    '1',
+    '--max-unavailable',
+    '1',
+    '--interval',
+    '2s',
   ]);
 });
 afterAll(async () => {
@@ -36,13 +45,30 @@ describe('wn-agent fleet upgrade against the real pool', () => {
       what: 'two workers of the fleet in the collector',
     });
     const cluster = await pool.submit(
-      ['executable = /bin/sleep', 'transfer_executable = False', 'arguments = 60', 'request_memory = 64', `requirements = WnFleet == "${fleet.name}"`, `queue ${jobs}`, ''].join('\n'),
+      [
+        'executable = /bin/sleep',
+        'transfer_executable = False',
+        'arguments = 60',
+        'request_memory = 64',
+        `requirements = WnFleet == "${fleet.name}"`,
+        `queue ${jobs}`,
+        '',
+      ].join('\n'),
     );
-    await waitFor(async () => ((await pool.exec(['condor_q', '-allusers', '-constraint', `ClusterId == ${cluster} && JobStatus == 2`, '-af', 'ProcId'])).trim().split('\n').filter(Boolean).length === 2 ? true : undefined), {
-      timeoutMs: 120_000,
-      intervalMs: 1000,
-      what: 'two jobs running on the old workers',
-    });
+    await waitFor(
+      async () =>
+        (await pool.exec(['condor_q', '-allusers', '-constraint', `ClusterId == ${cluster} && JobStatus == 2`, '-af', 'ProcId']))
+          .trim()
+          .split('\n')
+          .filter(Boolean).length === 2
+          ? true
+          : undefined,
+      {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+        what: 'two jobs running on the old workers',
+      },
+    );
 
     // Every worker's own state, sampled from outside the controller for the whole rollout.
     let maxDraining = 0;
@@ -56,17 +82,33 @@ describe('wn-agent fleet upgrade against the real pool', () => {
       }
     })();
 
-    const said = await podman(['exec', fleet.controller, 'wn-agent', 'fleet', 'upgrade', '--spec', '/etc/wn-fleet/fleet.json', '--image', nextImage]);
+    const said = await podman([
+      'exec',
+      fleet.controller,
+      'wn-agent',
+      'fleet',
+      'upgrade',
+      '--spec',
+      '/etc/wn-fleet/fleet.json',
+      '--image',
+      nextImage,
+    ]);
     const newHash = specHash(await readSpecFile(`${fleet.dir}/fleet.json`));
     expect(newHash).not.toBe(oldHash);
     expect(said).toContain(`spec ${oldHash} -> ${newHash}`);
 
     // The first old worker asked to drain: the controller dies there, without a word, and is started again.
-    await waitFor(async () => ((await fleet.events()).some((e) => e.event === 'fleet-worker-draining' && String(e.reason).startsWith('upgrade')) ? true : undefined), {
-      timeoutMs: 180_000,
-      intervalMs: 500,
-      what: 'the first old worker draining',
-    });
+    await waitFor(
+      async () =>
+        (await fleet.events()).some((e) => e.event === 'fleet-worker-draining' && String(e.reason).startsWith('upgrade'))
+          ? true
+          : undefined,
+      {
+        timeoutMs: 180_000,
+        intervalMs: 500,
+        what: 'the first old worker draining',
+      },
+    );
     await podman(['kill', '--signal', 'KILL', fleet.controller]);
     await podman(['start', fleet.controller]);
 

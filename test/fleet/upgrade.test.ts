@@ -47,7 +47,13 @@ describe('wn-agent fleet upgrade', () => {
   });
 
   it('counts live workers on the new spec and outdated ones; exited workers count as neither', async () => {
-    const worker = (specHash: string, running: boolean): BackendWorker => ({ id: specHash + String(running), name: 'w', specHash, running, startedAt: 0 });
+    const worker = (specHash: string, running: boolean): BackendWorker => ({
+      id: specHash + String(running),
+      name: 'w',
+      specHash,
+      running,
+      startedAt: 0,
+    });
     const backend: FleetBackend = {
       list: () => Promise.resolve([worker('new', true), worker('old', true), worker('old', false), worker('new', true)]),
       start: () => Promise.reject(new Error('not here')),

@@ -20,14 +20,39 @@ const results = join(share, 'results');
 const skip = process.env.WN_SKIP_CGROUP_V2 === '1';
 
 type Facts = Record<string, unknown>;
-const facts: { kernel?: string; controllers?: string; cgroupfs?: string; phases?: Record<string, number>; runtimes: Record<string, Facts> } = { runtimes: {} };
+const facts: {
+  kernel?: string;
+  controllers?: string;
+  cgroupfs?: string;
+  phases?: Record<string, number>;
+  runtimes: Record<string, Facts>;
+} = { runtimes: {} };
 
-const text = (path: string): Promise<string> => readFile(join(results, path), 'utf8').then((s) => s.trim(), () => '');
+const text = (path: string): Promise<string> =>
+  readFile(join(results, path), 'utf8').then(
+    (s) => s.trim(),
+    () => '',
+  );
 const kv = (body: string): Record<string, string> =>
-  Object.fromEntries(body.split('\n').filter((l) => l.includes('=') && !l.startsWith('proc ')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
-const rows = (body: string): string[][] => body.split('\n').filter(Boolean).map((l) => l.split('\t'));
+  Object.fromEntries(
+    body
+      .split('\n')
+      .filter((l) => l.includes('=') && !l.startsWith('proc '))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+  );
+const rows = (body: string): string[][] =>
+  body
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
 
-interface JobProc { pid: string; comm: string; cgroup: string; pidns: string; mntns: string }
+interface JobProc {
+  pid: string;
+  comm: string;
+  cgroup: string;
+  pidns: string;
+  mntns: string;
+}
 
 async function events(runtime: string): Promise<Record<string, unknown>[]> {
   return (await text(`${runtime}/worker.log`)).split('\n').flatMap((line) => {
@@ -95,8 +120,14 @@ async function collect(): Promise<void> {
       drainHistory: rows(await text(`${runtime}/drain-history.txt`)),
       exitCode: await text(`${runtime}/exit-code`),
       cgroupAfter: await text(`${runtime}/cgroup-after`),
-      clusters: { iso: await text(`${runtime}/iso-cluster`), hogNeighbour: await text(`${runtime}/hog-clusters`), drain: await text(`${runtime}/drain-cluster`) },
-      events: all.filter((e) => typeof e.event === 'string' && !['condor-log', undefined].includes(e.event as string) && e.source !== 'condor'),
+      clusters: {
+        iso: await text(`${runtime}/iso-cluster`),
+        hogNeighbour: await text(`${runtime}/hog-clusters`),
+        drain: await text(`${runtime}/drain-cluster`),
+      },
+      events: all.filter(
+        (e) => typeof e.event === 'string' && !['condor-log', undefined].includes(e.event as string) && e.source !== 'condor',
+      ),
     };
   }
   await mkdir(join(repoRoot, '.test-results'), { recursive: true });
@@ -197,4 +228,3 @@ describe.skipIf(skip).each(runtimes)('a worker under %s on cgroup v2 (cgroupfs m
     expect(f().cgroupAfter).toBe('gone');
   });
 });
-

@@ -19,7 +19,6 @@ async function containerCgroup(controller: 'memory' | 'cpu' | 'pids'): Promise<s
   const dir = layout.controllers.get(controller)?.dir;
   if (!dir) throw new Error(`no ${controller} cgroup for ${worker.name}`);
   return dir.replace(/\/agent$/, ''); // tini, PID 1, now lives in the agent's leaf
-
 }
 
 const procs = async (dir: string): Promise<number[]> =>
@@ -47,9 +46,12 @@ afterAll(async () => {
 describe('each job in its own nested cgroups and namespaces', () => {
   it('while it runs, seen from the host: nested cgroups with the slot memory as limit, own PID and mount namespaces, private /tmp', async () => {
     const script = '#!/bin/sh\necho "pid=$$"\necho "tmp=$(ls -A /tmp | wc -l)"\ntouch /tmp/job-was-here\nsleep 20\n';
-    const cluster = await pool.submit(submitLines(['executable = iso.sh', 'output = iso.$(Cluster).out', 'request_memory = 100', `requirements = Machine == "${machine}"`]), {
-      'iso.sh': { text: script, mode: '0755' },
-    });
+    const cluster = await pool.submit(
+      submitLines(['executable = iso.sh', 'output = iso.$(Cluster).out', 'request_memory = 100', `requirements = Machine == "${machine}"`]),
+      {
+        'iso.sh': { text: script, mode: '0755' },
+      },
+    );
     const started = await jobEvent('job-started', `${cluster}.0`);
     const cgroup = String(started.cgroup);
     expect(cgroup).toMatch(/^jobs\/slot1_\d+$/);
@@ -69,10 +71,13 @@ describe('each job in its own nested cgroups and namespaces', () => {
     expect(await procs(join(cpuRoot, cgroup))).toEqual(jobPids);
 
     // The limit is the dynamic slot's Memory (request_memory 100 is rounded up by the schedd to 128).
-    const [slotMemory] = await waitFor(async () => {
-      const rows = await pool.status(`Name == "${cgroup.slice(5)}@${machine}"`, ['Memory']);
-      return rows[0];
-    }, { timeoutMs: 30_000, intervalMs: 500, what: 'dynamic slot in the collector' });
+    const [slotMemory] = await waitFor(
+      async () => {
+        const rows = await pool.status(`Name == "${cgroup.slice(5)}@${machine}"`, ['Memory']);
+        return rows[0];
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'dynamic slot in the collector' },
+    );
     expect(Number(await readFile(join(jobMem, 'memory.limit_in_bytes'), 'utf8'))).toBe(Number(slotMemory) * 1048576);
     expect(started.limits).toMatchObject({ memoryBytes: Number(slotMemory) * 1048576, pidsMax: 200 });
 
@@ -107,7 +112,16 @@ describe('each job in its own nested cgroups and namespaces', () => {
         `requirements = Machine == "${machine}"`,
       ]),
     );
-    const neighbour = await pool.submit(submitLines(['executable = /bin/sh', 'transfer_executable = False', 'arguments = "-c \'sleep 8; echo neighbour ok\'"', 'output = nb.$(Cluster).out', 'request_memory = 64', `requirements = Machine == "${machine}"`]));
+    const neighbour = await pool.submit(
+      submitLines([
+        'executable = /bin/sh',
+        'transfer_executable = False',
+        'arguments = "-c \'sleep 8; echo neighbour ok\'"',
+        'output = nb.$(Cluster).out',
+        'request_memory = 64',
+        `requirements = Machine == "${machine}"`,
+      ]),
+    );
     const finished = await jobEvent('job-finished', `${hog}.0`);
     expect(finished).toMatchObject({ oomKilled: true });
     const [hogDone] = await pool.waitForHistory(hog, 1, ['ExitBySignal', 'ExitSignal']);
@@ -120,36 +134,64 @@ describe('each job in its own nested cgroups and namespaces', () => {
 
   it('a fork bomb is stopped by the pids limit and the worker keeps serving', async () => {
     const bomb = '#!/bin/sh\ni=0\nwhile [ $i -lt 5000 ]; do sleep 300 & i=$((i+1)); done\necho "forked $i"\n';
-    const cluster = await pool.submit(submitLines(['executable = bomb.sh', 'output = bomb.$(Cluster).out', 'error = bomb.$(Cluster).err', 'request_memory = 64', `requirements = Machine == "${machine}"`]), {
-      'bomb.sh': { text: bomb, mode: '0755' },
-    });
+    const cluster = await pool.submit(
+      submitLines([
+        'executable = bomb.sh',
+        'output = bomb.$(Cluster).out',
+        'error = bomb.$(Cluster).err',
+        'request_memory = 64',
+        `requirements = Machine == "${machine}"`,
+      ]),
+      {
+        'bomb.sh': { text: bomb, mode: '0755' },
+      },
+    );
     const [done] = await pool.waitForHistory(cluster, 1, ['JobStatus', 'ExitCode']);
     expect(done?.[0]).toBe('4');
     expect(await pool.exec(['cat', `bomb.${cluster}.out`], { user: 'submitter' })).not.toContain('forked 5000');
     expect(await pool.exec(['cat', `bomb.${cluster}.err`], { user: 'submitter' })).toMatch(/fork/i);
     await jobEvent('job-finished', `${cluster}.0`);
     // Still serving: the next job runs.
-    const next = await pool.submit(submitLines(['executable = /bin/true', 'transfer_executable = False', 'request_memory = 64', `requirements = Machine == "${machine}"`]));
+    const next = await pool.submit(
+      submitLines([
+        'executable = /bin/true',
+        'transfer_executable = False',
+        'request_memory = 64',
+        `requirements = Machine == "${machine}"`,
+      ]),
+    );
     expect((await pool.waitForHistory(next, 1, ['JobStatus', 'ExitCode']))[0]).toEqual(['4', '0']);
   });
 
   it('two concurrent jobs get two cgroups with their own limits, and none is left when they end', async () => {
     const sleepJob = (memory: number): string =>
-      submitLines(['executable = /bin/sleep', 'transfer_executable = False', 'arguments = 12', `request_memory = ${memory}`, `requirements = Machine == "${machine}"`]);
+      submitLines([
+        'executable = /bin/sleep',
+        'transfer_executable = False',
+        'arguments = 12',
+        `request_memory = ${memory}`,
+        `requirements = Machine == "${machine}"`,
+      ]);
     const a = await pool.submit(sleepJob(100));
     const b = await pool.submit(sleepJob(300));
     const [startA, startB] = await Promise.all([jobEvent('job-started', `${a}.0`), jobEvent('job-started', `${b}.0`)]);
     expect(startA?.cgroup).not.toBe(startB?.cgroup);
     const memRoot = await containerCgroup('memory');
-    const limitOf = async (cgroup: unknown): Promise<number> => Number(await readFile(join(memRoot, String(cgroup), 'memory.limit_in_bytes'), 'utf8'));
+    const limitOf = async (cgroup: unknown): Promise<number> =>
+      Number(await readFile(join(memRoot, String(cgroup), 'memory.limit_in_bytes'), 'utf8'));
     expect(await limitOf(startA?.cgroup)).toBe(128 * 1048576);
     expect(await limitOf(startB?.cgroup)).toBe(384 * 1048576); // request_memory rounded up to 128 MiB steps by the schedd
     // Both sizes came from StartLog before the starters started, not from a question to the startd afterwards.
     const placed = (await worker.jsonLogs()).filter((l) => l.event === 'job-placed').slice(-2); // these two jobs
-    expect(placed.map((l) => [l.limitsFrom, (l.limits as { memoryBytes: number }).memoryBytes]).sort()).toEqual([['startd-log', 128 * 1048576], ['startd-log', 384 * 1048576]]);
+    expect(placed.map((l) => [l.limitsFrom, (l.limits as { memoryBytes: number }).memoryBytes]).sort()).toEqual([
+      ['startd-log', 128 * 1048576],
+      ['startd-log', 384 * 1048576],
+    ]);
     await Promise.all([jobEvent('job-finished', `${a}.0`), jobEvent('job-finished', `${b}.0`)]);
     for (const controller of ['memory', 'cpu', 'pids'] as const) {
-      const left = (await readdir(join(await containerCgroup(controller), 'jobs'), { withFileTypes: true })).filter((entry) => entry.isDirectory());
+      const left = (await readdir(join(await containerCgroup(controller), 'jobs'), { withFileTypes: true })).filter((entry) =>
+        entry.isDirectory(),
+      );
       expect(left.map((entry) => entry.name)).toEqual([]);
     }
   });

@@ -19,7 +19,9 @@ function wrapper(dir: string): Promise<string> {
     path = (async () => {
       const text = await readFile(join(repoRoot, 'image/libexec/starter-wrapper'), 'utf8');
       const file = join(dir, '..', 'starter-wrapper');
-      await writeFile(file, text.replaceAll('/run/wn-agent/placement', dir).replace('/usr/sbin/condor_starter', '/bin/echo'), { mode: 0o755 });
+      await writeFile(file, text.replaceAll('/run/wn-agent/placement', dir).replace('/usr/sbin/condor_starter', '/bin/echo'), {
+        mode: 0o755,
+      });
       return file;
     })();
     wrappers.set(dir, path);
@@ -46,10 +48,15 @@ describe('PlacementServer with the real starter wrapper (real FIFOs)', () => {
   it('answers ok or deny, for concurrent requests, and passes pid and slot on', async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'wn-place-')), 'placement');
     const seen: PlacementRequest[] = [];
-    server = new PlacementServer(dir, async (request) => {
-      seen.push(request);
-      return request.slot === 'slot1_2' ? { ok: false, reason: 'no room\nat all' } : { ok: true };
-    }, () => {}, 5);
+    server = new PlacementServer(
+      dir,
+      async (request) => {
+        seen.push(request);
+        return request.slot === 'slot1_2' ? { ok: false, reason: 'no room\nat all' } : { ok: true };
+      },
+      () => {},
+      5,
+    );
     await server.start();
     const answers = await Promise.all([ask(dir, 'slot1_1'), ask(dir, 'slot1_2'), ask(dir, 'slot1_3')]);
     expect(answers).toEqual(['ok', 'deny no room at all', 'ok']);
@@ -60,7 +67,12 @@ describe('PlacementServer with the real starter wrapper (real FIFOs)', () => {
 
   it('fails closed when the agent takes the request but does not answer in time, and cleans up', async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'wn-place-')), 'placement');
-    server = new PlacementServer(dir, () => new Promise(() => {}), () => {}, 1);
+    server = new PlacementServer(
+      dir,
+      () => new Promise(() => {}),
+      () => {},
+      1,
+    );
     await server.start();
     expect(await ask(dir, 'slot1_1')).toBe('no answer from the agent within 1s');
     expect((await readdir(dir)).sort()).toEqual(['requests', 'timeout']);
@@ -76,7 +88,12 @@ describe('PlacementServer with the real starter wrapper (real FIFOs)', () => {
   it('ignores malformed requests and reports them', async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'wn-place-')), 'placement');
     const problems: string[] = [];
-    server = new PlacementServer(dir, async () => ({ ok: true }), (message) => problems.push(message), 5);
+    server = new PlacementServer(
+      dir,
+      async () => ({ ok: true }),
+      (message) => problems.push(message),
+      5,
+    );
     await server.start();
     await sh('sh', ['-c', 'printf "rm -rf / now\\n" > "$1/requests"', 'sh', dir]);
     expect(await ask(dir, 'slot1_1')).toBe('ok');

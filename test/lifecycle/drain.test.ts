@@ -75,6 +75,9 @@ describe('drain (scripted startd)', () => {
   it('counts a startd that no longer answers as having no job (a peaceful shutdown ended it)', async () => {
     const condor = scripted([], { busyThrows: true });
     const { log } = logged();
-    expect(await drain({ condor, timeoutMs: 60_000, hurry: new AbortController().signal, log, pollMs: 5 })).toMatchObject({ completed: true, vacated: 0 });
+    expect(await drain({ condor, timeoutMs: 60_000, hurry: new AbortController().signal, log, pollMs: 5 })).toMatchObject({
+      completed: true,
+      vacated: 0,
+    });
   });
 });

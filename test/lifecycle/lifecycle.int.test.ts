@@ -19,12 +19,23 @@ async function start(agentArgs: string[] = []): Promise<Worker> {
 }
 
 function sleepJob(seconds: number, worker: Worker): string {
-  return ['executable = /bin/sleep', 'transfer_executable = False', `arguments = ${seconds}`, 'should_transfer_files = YES', 'log = life.log',
-    `requirements = ContainerTaskId == "${worker.name}"`, 'queue', ''].join('\n');
+  return [
+    'executable = /bin/sleep',
+    'transfer_executable = False',
+    `arguments = ${seconds}`,
+    'should_transfer_files = YES',
+    'log = life.log',
+    `requirements = ContainerTaskId == "${worker.name}"`,
+    'queue',
+    '',
+  ].join('\n');
 }
 
 async function times(worker: Worker): Promise<{ started: number; finished: number }> {
-  const [started, finished] = (await podman(['inspect', '-f', '{{.State.StartedAt.Unix}} {{.State.FinishedAt.Unix}}', worker.name])).trim().split(' ').map(Number);
+  const [started, finished] = (await podman(['inspect', '-f', '{{.State.StartedAt.Unix}} {{.State.FinishedAt.Unix}}', worker.name]))
+    .trim()
+    .split(' ')
+    .map(Number);
   return { started: started ?? 0, finished: finished ?? 0 };
 }
 
@@ -54,20 +65,36 @@ describe('drain', () => {
     expect(await worker.waitExit(180_000)).toBe(0);
     const [job] = await pool.waitForHistory(cluster, 1, ['JobStatus', 'ExitCode', 'NumJobStarts']);
     expect(job).toEqual(['4', '0', '1']);
-    expect(await lastLine(worker)).toMatchObject({ event: 'summary', reason: 'signal', exitCode: 0, drain: { completed: true, vacated: 0 } });
+    expect(await lastLine(worker)).toMatchObject({
+      event: 'summary',
+      reason: 'signal',
+      exitCode: 0,
+      drain: { completed: true, vacated: 0 },
+    });
   });
 
   it('SIGTERM with a drain deadline shorter than the job: exit 5, the job goes back to the queue idle and completes on another worker', async () => {
     const worker = await start(['--drain-timeout', '5s']);
-    const cluster = await pool.submit(sleepJob(40, worker).replace(`requirements = ContainerTaskId == "${worker.name}"`, 'requirements = ContainerTaskId =!= undefined'));
+    const cluster = await pool.submit(
+      sleepJob(40, worker).replace(`requirements = ContainerTaskId == "${worker.name}"`, 'requirements = ContainerTaskId =!= undefined'),
+    );
     await worker.waitForEvent('job-attributes-recorded', (line) => line.jobId === `${cluster}.0`);
     await podman(['kill', '-s', 'TERM', worker.name]);
     expect(await worker.waitExit(180_000)).toBe(5);
-    expect(await lastLine(worker)).toMatchObject({ event: 'summary', reason: 'signal', exitCode: 5, jobsVacated: 1, drain: { completed: false, vacated: 1 } });
-    const [queued] = await waitFor(async () => {
-      const rows = (await pool.exec(['condor_q', '-allusers', `${cluster}`, '-af', 'JobStatus', 'NumJobStarts'])).trim();
-      return rows.startsWith('1 ') ? [rows] : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 500, what: `job ${cluster}.0 idle again` });
+    expect(await lastLine(worker)).toMatchObject({
+      event: 'summary',
+      reason: 'signal',
+      exitCode: 5,
+      jobsVacated: 1,
+      drain: { completed: false, vacated: 1 },
+    });
+    const [queued] = await waitFor(
+      async () => {
+        const rows = (await pool.exec(['condor_q', '-allusers', `${cluster}`, '-af', 'JobStatus', 'NumJobStarts'])).trim();
+        return rows.startsWith('1 ') ? [rows] : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: `job ${cluster}.0 idle again` },
+    );
     expect(queued).toBe('1 1'); // idle, not held, started once
     const other = await start();
     const [job] = await pool.waitForHistory(cluster, 1, ['JobStatus', 'ExitCode', 'LastRemoteHost'], 180_000);
@@ -105,7 +132,11 @@ describe('supervision and the admin endpoints', () => {
   it('/healthz, /readyz and /metrics answer on --admin-listen; readiness drops while draining', async () => {
     const worker = await start(['--drain-timeout', '1m']);
     const get = async (path: string): Promise<{ status: number; body: string }> => {
-      const out = await worker.exec(['node', '-e', `fetch("http://127.0.0.1:9680${path}").then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))`]);
+      const out = await worker.exec([
+        'node',
+        '-e',
+        `fetch("http://127.0.0.1:9680${path}").then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))`,
+      ]);
       return JSON.parse(out) as { status: number; body: string };
     };
     expect(await get('/healthz')).toMatchObject({ status: 200 });
@@ -120,7 +151,9 @@ describe('supervision and the admin endpoints', () => {
     expect(metrics).not.toMatch(/^wn_agent_process_/m);
     const cluster = await pool.submit(sleepJob(15, worker));
     await worker.waitForEvent('job-started', (line) => line.jobId === `${cluster}.0`);
-    expect(await get('/metrics')).toMatchObject({ body: expect.stringMatching(new RegExp(`wn_agent_job_memory_bytes\\{slot="slot1_1",job_id="${cluster}.0"\\} \\d+`)) });
+    expect(await get('/metrics')).toMatchObject({
+      body: expect.stringMatching(new RegExp(`wn_agent_job_memory_bytes\\{slot="slot1_1",job_id="${cluster}.0"\\} \\d+`)),
+    });
     await podman(['kill', '-s', 'TERM', worker.name]);
     await worker.waitForEvent('drain-started');
     const ready = await get('/readyz');

@@ -140,12 +140,23 @@ describe('a worker authenticated with an IDTOKEN only', () => {
 });
 
 describe('bad configuration stops the agent before anything starts', () => {
-  async function runAgentContainer(env: Record<string, string>, args: string[] = [], mounts: string[] = [], podmanArgs: string[] = []): Promise<{ code: number; stderr: string; stdout: string }> {
+  async function runAgentContainer(
+    env: Record<string, string>,
+    args: string[] = [],
+    mounts: string[] = [],
+    podmanArgs: string[] = [],
+  ): Promise<{ code: number; stderr: string; stdout: string }> {
     return run('podman', [
-      'run', '--rm', '--network', 'none', ...podmanArgs,
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      ...podmanArgs,
       ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
       ...mounts.flatMap((mount) => ['-v', mount]),
-      image, 'run', ...args,
+      image,
+      'run',
+      ...args,
     ]);
   }
   const password = `${pool.secretDir}/POOL:/etc/condor/passwords-orig.d/POOL:ro`;
@@ -173,9 +184,17 @@ describe('bad configuration stops the agent before anything starts', () => {
   });
 
   it('with an unreachable central manager: exit 3 after --startup-timeout, with what HTCondor said', async () => {
-    const result = await runAgentContainer({ CONDOR_HOST: 'no-such-cm.invalid' }, ['--startup-timeout', '6s'], [password], ['--privileged']);
+    const result = await runAgentContainer(
+      { CONDOR_HOST: 'no-such-cm.invalid' },
+      ['--startup-timeout', '6s'],
+      [password],
+      ['--privileged'],
+    );
     expect(result.code).toBe(3);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const failure = lines.find((line) => line.event === 'agent-error');
     expect(failure).toMatchObject({ code: 'WN_ERR_NOT_ADVERTISED' });
     expect(String(failure?.msg)).toContain('--startup-timeout');

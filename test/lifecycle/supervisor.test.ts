@@ -8,7 +8,10 @@ import { waitFor } from '../../agent/util/wait.ts';
 // Real child processes (a fixture program standing in for condor_master): crashes, restarts and stops are real.
 const fixture = fileURLToPath(new URL('../fixtures/fake-master.mjs', import.meta.url));
 
-function supervise(modes: string[], maxRestarts: number): { supervisor: MasterSupervisor; events: Record<string, unknown>[]; restarted: number[]; leftoverCalls: number[]; output: string[] } {
+function supervise(
+  modes: string[],
+  maxRestarts: number,
+): { supervisor: MasterSupervisor; events: Record<string, unknown>[]; restarted: number[]; leftoverCalls: number[]; output: string[] } {
   const output: string[] = [];
   const events: Record<string, unknown>[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => events.push(JSON.parse(line) as Record<string, unknown>) });
@@ -16,7 +19,12 @@ function supervise(modes: string[], maxRestarts: number): { supervisor: MasterSu
   const leftoverCalls: number[] = [];
   let n = 0;
   const supervisor = new MasterSupervisor({
-    start: () => new MasterProcess('/nonexistent/condor_config', (line) => output.push(line), [process.execPath, fixture, modes[Math.min(n++, modes.length - 1)] ?? 'polite']),
+    start: () =>
+      new MasterProcess('/nonexistent/condor_config', (line) => output.push(line), [
+        process.execPath,
+        fixture,
+        modes[Math.min(n++, modes.length - 1)] ?? 'polite',
+      ]),
     maxRestarts,
     log,
     onRestarted: () => restarted.push(Date.now()),
@@ -40,7 +48,11 @@ describe('MasterSupervisor', () => {
     expect(events.map((e) => e.event)).toEqual(['master-started', 'master-exited', 'master-restarting', 'master-started']);
     expect(events.find((e) => e.event === 'master-exited')).toMatchObject({ code: 7, expected: false });
     // The fixture prints this line once its signal handlers are in place.
-    await waitFor(async () => (output.some((l) => l.startsWith('fake master polite')) ? true : undefined), { timeoutMs: 10_000, intervalMs: 20, what: 'the new master running' });
+    await waitFor(async () => (output.some((l) => l.startsWith('fake master polite')) ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      what: 'the new master running',
+    });
     const exit = await supervisor.stop(2000);
     expect(exit).toMatchObject({ code: 0, expected: true, stoppedBy: 'graceful' });
   });
@@ -57,7 +69,11 @@ describe('MasterSupervisor', () => {
 
   it('does not restart a master it was asked to stop', async () => {
     const { supervisor, events, restarted, output } = supervise(['polite'], 3);
-    await waitFor(async () => (output.some((l) => l.startsWith('fake master polite')) ? true : undefined), { timeoutMs: 10_000, intervalMs: 20, what: 'the master running' });
+    await waitFor(async () => (output.some((l) => l.startsWith('fake master polite')) ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      what: 'the master running',
+    });
     await supervisor.stop(2000);
     // The supervisor's watch awaited the exit before this test did, so it has decided by now: an unexpected exit would
     // have logged master-exited before this line runs.

@@ -9,7 +9,10 @@ describe('container ID from /proc/self/cgroup', () => {
     ['podman under systemd', `0::/machine.slice/libpod-${id}.scope/container\n`],
     ['docker, v1 cgroupfs driver', `12:memory:/docker/${id}\n`],
     ['docker, systemd driver', `0::/system.slice/docker-${id}.scope\n`],
-    ['containerd (Kubernetes)', `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod3c1e.slice/cri-containerd-${id}.scope\n`],
+    [
+      'containerd (Kubernetes)',
+      `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod3c1e.slice/cri-containerd-${id}.scope\n`,
+    ],
     ['CRI-O', `0::/kubepods.slice/kubepods-pod3c1e.slice/crio-${id}.scope\n`],
     ['kubepods, cgroupfs driver', `11:cpu,cpuacct:/kubepods/burstable/pod3c1e9a52/${id}\n`],
   ])('%s', (_, text) => expect(containerIdFromCgroup(text)).toBe(id));

@@ -42,19 +42,33 @@ describe('detectMesos', () => {
 });
 
 describe('detectKubernetes', () => {
-  const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', POD_NAME: 'htcondor-worker-7d9f8-x2x4q', POD_NAMESPACE: 'grid', POD_UID: '3c1e9a52-1d7b-4f0e-8a0b-6f1c2d3e4f50', NODE_NAME: 'node-17' };
+  const env = {
+    KUBERNETES_SERVICE_HOST: '10.96.0.1',
+    POD_NAME: 'htcondor-worker-7d9f8-x2x4q',
+    POD_NAMESPACE: 'grid',
+    POD_UID: '3c1e9a52-1d7b-4f0e-8a0b-6f1c2d3e4f50',
+    NODE_NAME: 'node-17',
+  };
 
   it('reads the downward-API variables', () => {
     expect(detectKubernetes(env)).toEqual({
       scheduler: 'kubernetes',
       taskId: 'grid/htcondor-worker-7d9f8-x2x4q',
       host: 'node-17',
-      attributes: { K8sPodName: 'htcondor-worker-7d9f8-x2x4q', K8sNamespace: 'grid', K8sPodUid: '3c1e9a52-1d7b-4f0e-8a0b-6f1c2d3e4f50', K8sNodeName: 'node-17' },
+      attributes: {
+        K8sPodName: 'htcondor-worker-7d9f8-x2x4q',
+        K8sNamespace: 'grid',
+        K8sPodUid: '3c1e9a52-1d7b-4f0e-8a0b-6f1c2d3e4f50',
+        K8sNodeName: 'node-17',
+      },
     });
   });
 
   it('honours site-specific variable names', () => {
-    const facts = detectKubernetes({ MY_POD: 'p', MY_NS: 'n', MY_UID: 'u', MY_NODE: 'h' }, { podName: 'MY_POD', namespace: 'MY_NS', podUid: 'MY_UID', nodeName: 'MY_NODE' });
+    const facts = detectKubernetes(
+      { MY_POD: 'p', MY_NS: 'n', MY_UID: 'u', MY_NODE: 'h' },
+      { podName: 'MY_POD', namespace: 'MY_NS', podUid: 'MY_UID', nodeName: 'MY_NODE' },
+    );
     expect(facts).toMatchObject({ taskId: 'n/p', host: 'h', attributes: { K8sPodName: 'p', K8sNodeName: 'h' } });
   });
 
@@ -78,7 +92,12 @@ describe('detectNomad', () => {
       taskId: '5e4a1b2c-3d4e-5f60-7182-93a4b5c6d7e8',
       cpus: 3,
       memoryMiB: 4096,
-      attributes: { NomadAllocId: '5e4a1b2c-3d4e-5f60-7182-93a4b5c6d7e8', NomadJobName: 'htcondor-worker', NomadTaskName: 'worker', NomadDc: 'ral' },
+      attributes: {
+        NomadAllocId: '5e4a1b2c-3d4e-5f60-7182-93a4b5c6d7e8',
+        NomadJobName: 'htcondor-worker',
+        NomadTaskName: 'worker',
+        NomadDc: 'ral',
+      },
     });
     expect(facts?.host).toBeUndefined();
   });

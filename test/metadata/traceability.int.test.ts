@@ -8,8 +8,17 @@ import { testPool as pool, type Worker } from '../support/pool.ts';
 
 const sleeper = { 'sleeper.sh': { text: '#!/bin/sh\nsleep "${1:-1}"\necho done\n', mode: '0755' } };
 const submit = (args: string, extra: string[] = []): string =>
-  ['executable = sleeper.sh', `arguments = ${args}`, 'should_transfer_files = YES', 'output = sleeper.$(Cluster).$(Process).out',
-    'log = sleeper.log', 'request_memory = 64', ...extra, 'queue', ''].join('\n');
+  [
+    'executable = sleeper.sh',
+    `arguments = ${args}`,
+    'should_transfer_files = YES',
+    'output = sleeper.$(Cluster).$(Process).out',
+    'log = sleeper.log',
+    'request_memory = 64',
+    ...extra,
+    'queue',
+    '',
+  ].join('\n');
 
 const workers: Worker[] = [];
 afterAll(async () => {
@@ -29,10 +38,13 @@ async function slotJson(constraint: string, attrs: string[]): Promise<Record<str
 }
 
 function waitForSlots(constraint: string, attrs: string[], count = 1): Promise<Record<string, unknown>[]> {
-  return waitFor(async () => {
-    const ads = await slotJson(constraint, attrs);
-    return ads.length >= count ? ads : undefined;
-  }, { timeoutMs: 60_000, intervalMs: 500, what: `${count} slot(s) matching ${constraint}` });
+  return waitFor(
+    async () => {
+      const ads = await slotJson(constraint, attrs);
+      return ads.length >= count ? ads : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 500, what: `${count} slot(s) matching ${constraint}` },
+  );
 }
 
 const mesosTask = 'htcondor_worker.6f2a1c1e-5b2e-11ef-9d3c-0242ac110002';
@@ -53,7 +65,19 @@ describe('Mesos-style worker (Mesos environment is a stand-in)', () => {
       },
       podmanArgs: ['--memory', '1g', '--cpus', '1.5'],
     });
-    const attrs = ['Name', 'MesosTaskId', 'MesosExecutorId', 'MarathonAppId', 'ContainerScheduler', 'ContainerTaskId', 'ContainerId', 'ContainerImage', 'ContainerHost', 'Cpus', 'Memory'];
+    const attrs = [
+      'Name',
+      'MesosTaskId',
+      'MesosExecutorId',
+      'MarathonAppId',
+      'ContainerScheduler',
+      'ContainerTaskId',
+      'ContainerId',
+      'ContainerImage',
+      'ContainerHost',
+      'Cpus',
+      'Memory',
+    ];
     const [ad] = await waitForSlots(`MesosTaskId == "${mesosTask}"`, attrs);
     const version = (await worker.exec(['cat', '/etc/wn-agent/image.json'])).match(/"version":"([^"]+)"/)?.[1];
     expect(ad).toMatchObject({
@@ -72,12 +96,33 @@ describe('Mesos-style worker (Mesos environment is a stand-in)', () => {
 
   it('puts the same attributes in dynamic slots while a job runs, and Chirp* attributes in the job ad for condor_history', async () => {
     const cluster = await pool.submit(submit('8', [`requirements = MesosTaskId == "${mesosTask}"`]), sleeper);
-    const [dynamic] = await waitForSlots(`DynamicSlot =?= true && ContainerId == "${await worker.id()}"`, ['Name', 'MesosTaskId', 'ContainerTaskId', 'ContainerImage']);
+    const [dynamic] = await waitForSlots(`DynamicSlot =?= true && ContainerId == "${await worker.id()}"`, [
+      'Name',
+      'MesosTaskId',
+      'ContainerTaskId',
+      'ContainerImage',
+    ]);
     expect(dynamic).toMatchObject({ MesosTaskId: mesosTask, ContainerTaskId: mesosTask });
     expect(String(dynamic?.Name)).toMatch(/^slot1_1@lcg-node-17-[0-9a-f]{12}$/);
 
-    const [job] = await pool.waitForHistory(cluster, 1, ['JobStatus', 'ChirpMesosTaskId', 'ChirpContainerId', 'ChirpContainerImage', 'ChirpContainerHost', 'ChirpContainerScheduler', 'ChirpContainerTaskId']);
-    expect(job).toEqual(['4', mesosTask, await worker.id(), expect.stringMatching(/^localhost\/wn-agent:/), 'lcg1234.gridpp.rl.ac.uk', 'mesos', mesosTask]);
+    const [job] = await pool.waitForHistory(cluster, 1, [
+      'JobStatus',
+      'ChirpMesosTaskId',
+      'ChirpContainerId',
+      'ChirpContainerImage',
+      'ChirpContainerHost',
+      'ChirpContainerScheduler',
+      'ChirpContainerTaskId',
+    ]);
+    expect(job).toEqual([
+      '4',
+      mesosTask,
+      await worker.id(),
+      expect.stringMatching(/^localhost\/wn-agent:/),
+      'lcg1234.gridpp.rl.ac.uk',
+      'mesos',
+      mesosTask,
+    ]);
     const recorded = await worker.waitForEvent('job-attributes-recorded', (line) => line.jobId === `${cluster}.0`);
     expect(recorded).toMatchObject({ taskId: mesosTask, containerId: await worker.id(), slot: 'slot1_1' });
   });
@@ -86,15 +131,30 @@ describe('Mesos-style worker (Mesos environment is a stand-in)', () => {
     const lines = await worker.jsonLogs();
     const id = await worker.id();
     expect(lines.filter((line) => line.source === 'condor').length).toBeGreaterThan(20);
-    for (const line of lines) expect(line).toMatchObject({ taskId: mesosTask, containerId: id, image: expect.stringMatching(/^localhost\/wn-agent:/) });
+    for (const line of lines)
+      expect(line).toMatchObject({ taskId: mesosTask, containerId: id, image: expect.stringMatching(/^localhost\/wn-agent:/) });
   });
 });
 
 describe('Kubernetes-style worker (downward-API environment is a stand-in)', () => {
   it('advertises the pod and records it in the job ad', async () => {
-    const pod = { POD_NAME: 'htcondor-worker-7d9f8-x2x4q', POD_NAMESPACE: 'grid', POD_UID: '3c1e9a52-1d7b-4f0e-8a0b-6f1c2d3e4f50', NODE_NAME: 'node-17' };
+    const pod = {
+      POD_NAME: 'htcondor-worker-7d9f8-x2x4q',
+      POD_NAMESPACE: 'grid',
+      POD_UID: '3c1e9a52-1d7b-4f0e-8a0b-6f1c2d3e4f50',
+      NODE_NAME: 'node-17',
+    };
     const worker = await start({ hostname: pod.POD_NAME, env: { ...pod, KUBERNETES_SERVICE_HOST: '10.96.0.1' } });
-    const [ad] = await waitForSlots(`K8sPodUid == "${pod.POD_UID}"`, ['K8sPodName', 'K8sNamespace', 'K8sPodUid', 'K8sNodeName', 'ContainerScheduler', 'ContainerTaskId', 'ContainerHost', 'ContainerId']);
+    const [ad] = await waitForSlots(`K8sPodUid == "${pod.POD_UID}"`, [
+      'K8sPodName',
+      'K8sNamespace',
+      'K8sPodUid',
+      'K8sNodeName',
+      'ContainerScheduler',
+      'ContainerTaskId',
+      'ContainerHost',
+      'ContainerId',
+    ]);
     expect(ad).toEqual({
       K8sPodName: pod.POD_NAME,
       K8sNamespace: 'grid',
@@ -106,7 +166,12 @@ describe('Kubernetes-style worker (downward-API environment is a stand-in)', () 
       ContainerId: await worker.id(),
     });
     const cluster = await pool.submit(submit('1', [`requirements = K8sPodUid == "${pod.POD_UID}"`]), sleeper);
-    const [job] = await pool.waitForHistory(cluster, 1, ['ChirpContainerScheduler', 'ChirpContainerTaskId', 'ChirpContainerHost', 'ChirpContainerId']);
+    const [job] = await pool.waitForHistory(cluster, 1, [
+      'ChirpContainerScheduler',
+      'ChirpContainerTaskId',
+      'ChirpContainerHost',
+      'ChirpContainerId',
+    ]);
     expect(job).toEqual(['kubernetes', 'grid/htcondor-worker-7d9f8-x2x4q', 'node-17', await worker.id()]);
   });
 });
@@ -134,7 +199,9 @@ describe('names and operator attributes', () => {
     // Chirp delayed updates switched off on the execute side: condor_chirp fails for every attribute.
     const conf = `${pool.secretDir}/no-chirp.conf`;
     await writeFile(conf, 'ENABLE_CHIRP_DELAYED = False\n');
-    const worker = await start({ mounts: [pool.passwordMount, pool.testConfigMount, `${conf}:/etc/wn-agent/condor.d/60-no-chirp.conf:ro`] });
+    const worker = await start({
+      mounts: [pool.passwordMount, pool.testConfigMount, `${conf}:/etc/wn-agent/condor.d/60-no-chirp.conf:ro`],
+    });
     await waitForSlots(`ContainerTaskId == "${worker.name}"`, ['Name']);
     const cluster = await pool.submit(submit('1', [`requirements = ContainerTaskId == "${worker.name}"`]), sleeper);
     const [job] = await pool.waitForHistory(cluster, 1, ['JobStatus', 'ExitCode', 'ChirpContainerId']);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { jobAttributes, logFields, machineAttributes, traceabilityFrom, type TraceabilityInput } from '../../agent/metadata/traceability.ts';
+import {
+  jobAttributes,
+  logFields,
+  machineAttributes,
+  traceabilityFrom,
+  type TraceabilityInput,
+} from '../../agent/metadata/traceability.ts';
 
 const id = 'befb8adf357566be10766951b6c9c5442c9302324798b04f9df429ec683d1af2';
 const input: TraceabilityInput = {
@@ -42,7 +48,11 @@ describe('traceabilityFrom', () => {
   });
 
   it("podman alone: scheduler docker, the container's name as task, ID from /run/.containerenv", () => {
-    const t = traceabilityFrom({ ...input, procCgroup: '0::/\n', containerEnv: `engine="podman-4.3.1"\nname="wn-it-w1"\nid="${id}"\nimage="localhost/wn-agent:dev"\n` });
+    const t = traceabilityFrom({
+      ...input,
+      procCgroup: '0::/\n',
+      containerEnv: `engine="podman-4.3.1"\nname="wn-it-w1"\nid="${id}"\nimage="localhost/wn-agent:dev"\n`,
+    });
     expect(t).toMatchObject({ scheduler: 'docker', taskId: 'wn-it-w1', containerId: id });
     expect(t.host).toBeUndefined();
   });
@@ -57,7 +67,11 @@ describe('traceabilityFrom', () => {
   });
 
   it('--image and --container-host override what was detected', () => {
-    const t = traceabilityFrom({ ...input, env: { MESOS_TASK_ID: 't', HOST: 'node7' }, overrides: { image: 'reg/wn:1', host: 'rack3-node7' } });
+    const t = traceabilityFrom({
+      ...input,
+      env: { MESOS_TASK_ID: 't', HOST: 'node7' },
+      overrides: { image: 'reg/wn:1', host: 'rack3-node7' },
+    });
     expect(t).toMatchObject({ image: 'reg/wn:1', host: 'rack3-node7' });
   });
 

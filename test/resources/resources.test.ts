@@ -20,7 +20,11 @@ describe('decideResources', () => {
   });
 
   it("the scheduler's grant where no limit is visible, then the host", () => {
-    expect(decideResources({ ...base, granted: { cpus: 8, memoryMiB: 16384 } })).toEqual({ cpus: 8, memoryMiB: 16128, source: { cpus: 'scheduler', memory: 'scheduler' } });
+    expect(decideResources({ ...base, granted: { cpus: 8, memoryMiB: 16384 } })).toEqual({
+      cpus: 8,
+      memoryMiB: 16128,
+      source: { cpus: 'scheduler', memory: 'scheduler' },
+    });
     expect(decideResources(base)).toEqual({ cpus: 64, memoryMiB: 255_744, source: { cpus: 'host', memory: 'host' } });
   });
 

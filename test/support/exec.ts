@@ -35,10 +35,16 @@ export function run(
 }
 
 /** Like run(), but a non-zero exit is an error carrying stderr. */
-export async function check(file: string, args: readonly string[], options?: { timeoutMs?: number; input?: string; env?: Record<string, string> }): Promise<string> {
+export async function check(
+  file: string,
+  args: readonly string[],
+  options?: { timeoutMs?: number; input?: string; env?: Record<string, string> },
+): Promise<string> {
   const result = await run(file, args, options);
-  if (result.code !== 0) throw new Error(`${file} ${args.join(' ')} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
+  if (result.code !== 0)
+    throw new Error(`${file} ${args.join(' ')} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
   return result.stdout;
 }
 
-export const podman = (args: readonly string[], options?: { timeoutMs?: number; input?: string }): Promise<string> => check('podman', args, options);
+export const podman = (args: readonly string[], options?: { timeoutMs?: number; input?: string }): Promise<string> =>
+  check('podman', args, options);

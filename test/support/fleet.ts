@@ -37,31 +37,79 @@ export class TestFleet {
   /** A spec of the test image on the pool's network, with HTCondor's test speed-ups; `extra` overrides. */
   spec({ env, ...rest }: Partial<WorkerSpec> = {}): WorkerSpec {
     const { pool } = this;
-    return { image, mounts: [pool.passwordMount, pool.testConfigMount], network: pool.network, cpus: 1, args: [], ...rest, env: { CONDOR_HOST: pool.cm, WN_IDLE_TIMEOUT: '5m', ...env } };
+    return {
+      image,
+      mounts: [pool.passwordMount, pool.testConfigMount],
+      network: pool.network,
+      cpus: 1,
+      args: [],
+      ...rest,
+      env: { CONDOR_HOST: pool.cm, WN_IDLE_TIMEOUT: '5m', ...env },
+    };
   }
 
   async up(spec: WorkerSpec, controllerArgs: readonly string[]): Promise<void> {
     const { pool } = this;
     await mkdir(this.dir, { recursive: true });
-    this.service = spawn('podman', ['system', 'service', '--time=0', `unix://${this.socket}`], { env: { ...process.env, CONTAINERS_CONF: containersConf }, stdio: 'ignore' });
-    await waitFor(async () => ((await new DockerApi(this.socket).request('GET', '/_ping').catch(() => undefined))?.status === 200 ? true : undefined), {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-      what: 'podman system service answering',
+    this.service = spawn('podman', ['system', 'service', '--time=0', `unix://${this.socket}`], {
+      env: { ...process.env, CONTAINERS_CONF: containersConf },
+      stdio: 'ignore',
     });
+    await waitFor(
+      async () => ((await new DockerApi(this.socket).request('GET', '/_ping').catch(() => undefined))?.status === 200 ? true : undefined),
+      {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        what: 'podman system service answering',
+      },
+    );
     await writeFile(`${this.dir}/fleet.json`, JSON.stringify(spec));
     this.token = `fleet-token-${randomBytes(8).toString('hex')}`;
     await writeFile(`${this.dir}/token`, `${this.token}\n`, { mode: 0o600 });
     await writeFile(
       `${this.dir}/condor_config`,
-      [`CONDOR_HOST = ${pool.cm}`, 'use SECURITY: recommended_v9_0', 'SEC_DEFAULT_AUTHENTICATION_METHODS = PASSWORD, IDTOKENS', 'SEC_PASSWORD_FILE = /etc/condor/passwords.d/POOL',
-        'UID_DOMAIN = wn.test', 'TRUST_DOMAIN = wn.test', 'LOG = /tmp', ''].join('\n'),
+      [
+        `CONDOR_HOST = ${pool.cm}`,
+        'use SECURITY: recommended_v9_0',
+        'SEC_DEFAULT_AUTHENTICATION_METHODS = PASSWORD, IDTOKENS',
+        'SEC_PASSWORD_FILE = /etc/condor/passwords.d/POOL',
+        'UID_DOMAIN = wn.test',
+        'TRUST_DOMAIN = wn.test',
+        'LOG = /tmp',
+        '',
+      ].join('\n'),
     );
     await podman([
-      'run', '-d', '--name', this.controller, '--network', pool.network, '--label', `wn-pool=${pool.name}`,
-      '-v', `${this.socket}:/run/podman/podman.sock`, '-v', `${this.dir}:/etc/wn-fleet`, '-v', `${pool.secretDir}/POOL:/etc/condor/passwords.d/POOL:ro`,
-      '--entrypoint', '/usr/bin/tini', image, '--', 'wn-agent', 'fleet', 'run', '--name', this.name, '--spec', '/etc/wn-fleet/fleet.json',
-      '--admin-token-file', '/etc/wn-fleet/token', '--condor-config', '/etc/wn-fleet/condor_config', ...controllerArgs,
+      'run',
+      '-d',
+      '--name',
+      this.controller,
+      '--network',
+      pool.network,
+      '--label',
+      `wn-pool=${pool.name}`,
+      '-v',
+      `${this.socket}:/run/podman/podman.sock`,
+      '-v',
+      `${this.dir}:/etc/wn-fleet`,
+      '-v',
+      `${pool.secretDir}/POOL:/etc/condor/passwords.d/POOL:ro`,
+      '--entrypoint',
+      '/usr/bin/tini',
+      image,
+      '--',
+      'wn-agent',
+      'fleet',
+      'run',
+      '--name',
+      this.name,
+      '--spec',
+      '/etc/wn-fleet/fleet.json',
+      '--admin-token-file',
+      '/etc/wn-fleet/token',
+      '--condor-config',
+      '/etc/wn-fleet/condor_config',
+      ...controllerArgs,
     ]);
   }
 
@@ -100,13 +148,22 @@ export class TestFleet {
 
   /** The controller's /metrics, read from inside its container. */
   metrics(): Promise<string> {
-    return podman(['exec', this.controller, 'node', '-e', 'fetch("http://127.0.0.1:9681/metrics").then((r) => r.text()).then((t) => console.log(t))']);
+    return podman([
+      'exec',
+      this.controller,
+      'node',
+      '-e',
+      'fetch("http://127.0.0.1:9681/metrics").then((r) => r.text()).then((t) => console.log(t))',
+    ]);
   }
 
   /** A worker's state as its own agent tells it (GET /v1/status with the token), or undefined when it does not answer. */
   async agentState(address: string): Promise<string | undefined> {
     try {
-      const res = await fetch(`http://${address}:9680/v1/status`, { headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(3000) });
+      const res = await fetch(`http://${address}:9680/v1/status`, {
+        headers: { authorization: `Bearer ${this.token}` },
+        signal: AbortSignal.timeout(3000),
+      });
       return res.ok ? ((await res.json()) as { state?: string }).state : undefined;
     } catch {
       return undefined;

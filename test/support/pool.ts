@@ -37,9 +37,12 @@ export class TestPool {
 
   /** Runs a command in the central manager container, as root or as the pool's unprivileged submitter. */
   exec(args: readonly string[], { user, input }: { user?: string; input?: string } = {}): Promise<string> {
-    return podman(['exec', ...(input === undefined ? [] : ['-i']), ...(user ? ['-u', user, '-w', `/home/${user}`] : []), this.cm, ...args], {
-      ...(input === undefined ? {} : { input }),
-    });
+    return podman(
+      ['exec', ...(input === undefined ? [] : ['-i']), ...(user ? ['-u', user, '-w', `/home/${user}`] : []), this.cm, ...args],
+      {
+        ...(input === undefined ? {} : { input }),
+      },
+    );
   }
 
   /** condor_status -af ... over slot ads, one array per slot. */
@@ -81,12 +84,23 @@ export class TestPool {
     const env = { CONDOR_HOST: this.cm, ...options.env };
     const mounts = options.mounts ?? [this.passwordMount];
     await podman([
-      'run', '-d', '--privileged', '--name', name, '--hostname', options.hostname ?? name,
-      '--network', this.network, '--label', `wn-pool=${this.name}`,
+      'run',
+      '-d',
+      '--privileged',
+      '--name',
+      name,
+      '--hostname',
+      options.hostname ?? name,
+      '--network',
+      this.network,
+      '--label',
+      `wn-pool=${this.name}`,
       ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
       ...mounts.flatMap((mount) => ['-v', mount]),
       ...(options.podmanArgs ?? []),
-      options.image ?? defaultImage, 'run', ...(options.agentArgs ?? []),
+      options.image ?? defaultImage,
+      'run',
+      ...(options.agentArgs ?? []),
     ]);
     return new Worker(name);
   }
@@ -141,7 +155,11 @@ export class Worker {
   }
 
   /** Waits for an agent event (a JSON line with this `event`) on the worker's stdout. */
-  waitForEvent(event: string, match: (line: Record<string, unknown>) => boolean = () => true, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  waitForEvent(
+    event: string,
+    match: (line: Record<string, unknown>) => boolean = () => true,
+    timeoutMs = 60_000,
+  ): Promise<Record<string, unknown>> {
     return waitFor(async () => (await this.jsonLogs()).find((line) => line.event === event && match(line)), {
       timeoutMs,
       intervalMs: 500,

@@ -11,10 +11,14 @@ describe('PollLoop', () => {
   it('runs a tick soon after trigger(), and one burst of triggers during a tick costs one more tick, not many', async () => {
     let ticks = 0;
     let release: (() => void) | undefined;
-    loop = new PollLoop(async () => {
-      ticks += 1;
-      if (ticks === 1) await new Promise<void>((resolve) => (release = resolve));
-    }, 60_000, 5);
+    loop = new PollLoop(
+      async () => {
+        ticks += 1;
+        if (ticks === 1) await new Promise<void>((resolve) => (release = resolve));
+      },
+      60_000,
+      5,
+    );
     loop.start();
     loop.trigger();
     await waitFor(async () => (release ? true : undefined), { timeoutMs: 2000, intervalMs: 5, what: 'first tick' });
@@ -27,9 +31,13 @@ describe('PollLoop', () => {
 
   it('keeps ticking while triggers keep coming: a trigger does not postpone a tick already due', async () => {
     let ticks = 0;
-    loop = new PollLoop(async () => {
-      ticks += 1;
-    }, 60_000, 30);
+    loop = new PollLoop(
+      async () => {
+        ticks += 1;
+      },
+      60_000,
+      30,
+    );
     loop.start();
     const until = Date.now() + 400;
     while (Date.now() < until) {
@@ -41,9 +49,13 @@ describe('PollLoop', () => {
 
   it('never ticks after stop()', async () => {
     let ticks = 0;
-    loop = new PollLoop(async () => {
-      ticks += 1;
-    }, 10, 1);
+    loop = new PollLoop(
+      async () => {
+        ticks += 1;
+      },
+      10,
+      1,
+    );
     loop.start();
     await waitFor(async () => (ticks >= 2 ? true : undefined), { timeoutMs: 2000, intervalMs: 5, what: 'ticks' });
     await loop.stop();

@@ -3,7 +3,13 @@ import { runBounded } from '../../agent/util/run.ts';
 
 describe('runBounded', () => {
   it('returns the output of a program that succeeds', async () => {
-    expect(await runBounded('sh', ['-c', 'echo out; echo err >&2'], { timeoutMs: 5000 })).toEqual({ ok: true, stdout: 'out\n', stderr: 'err\n', timedOut: false, why: '' });
+    expect(await runBounded('sh', ['-c', 'echo out; echo err >&2'], { timeoutMs: 5000 })).toEqual({
+      ok: true,
+      stdout: 'out\n',
+      stderr: 'err\n',
+      timedOut: false,
+      why: '',
+    });
   });
 
   it('says the exit code and the last lines of stderr when it fails', async () => {

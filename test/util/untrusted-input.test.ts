@@ -14,7 +14,11 @@ describe('BoundedLines', () => {
   it('cuts lines across chunks, drops a line longer than the limit whole and reports only its length', () => {
     const lines: string[] = [];
     const overlong: number[] = [];
-    const reader = new BoundedLines(8, (l) => lines.push(l), (n) => overlong.push(n));
+    const reader = new BoundedLines(
+      8,
+      (l) => lines.push(l),
+      (n) => overlong.push(n),
+    );
     reader.push(Buffer.from('ab'));
     reader.push(Buffer.from('c\n0123456'));
     reader.push(Buffer.from('789abcdef'));
@@ -86,7 +90,11 @@ describe('withDeadline (the one timer race behind untrusted reads and the placem
     expect(await withDeadline(Promise.resolve('work'), 1000, () => 'late')).toBe('work');
     expect(await withDeadline(new Promise<string>(() => undefined), 10, () => 'late')).toBe('late');
     const failsLater = new Promise<string>((_, reject) => setTimeout(() => reject(new Error('after the deadline')), 30));
-    await expect(withDeadline(failsLater, 10, () => { throw new Error('too slow'); })).rejects.toThrow('too slow');
+    await expect(
+      withDeadline(failsLater, 10, () => {
+        throw new Error('too slow');
+      }),
+    ).rejects.toThrow('too slow');
     await delay(50); // the work's own rejection arrives now, with nobody listening
   });
 });
