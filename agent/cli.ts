@@ -5,8 +5,8 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { defaults } from './config/options.ts';
-import { attributeEnvPrefix, parseConfig, type RawOptions } from './config/parse.ts';
+import { attributeEnvPrefix, parseConfig } from './config/parse.ts';
+import { withRunOptions, type RawOptions } from './config/run-options.ts';
 import { AgentError, ExitCode } from './errors.ts';
 import { createLogger } from './log/logger.ts';
 import { detectTraceability, logFields } from './metadata/traceability.ts';
@@ -138,108 +138,7 @@ await yargs(cliArgs)
     'run the worker node: HTCondor startd in this container, joined to the pool at CONDOR_HOST',
     // Strict only here: an unknown flag or WN_* variable is a typo in the worker's configuration. The other commands
     // run inside the same container, with the same WN_* environment, and must not trip over it.
-    (y) =>
-      knownOptions(y)
-        .strict()
-        .option('condor-host', { type: 'string', describe: 'central manager, host[:port] (also CONDOR_HOST)' })
-        .option('state-dir', {
-          type: 'string',
-          describe: `agent state: HTCondor config, logs, spool, execute (default ${defaults.stateDir})`,
-        })
-        .option('pool-password-file', { type: 'string', describe: `pool password as mounted (default ${defaults.poolPasswordFile})` })
-        .option('token-dir', { type: 'string', describe: `IDTOKENS as mounted (default ${defaults.tokenDir})` })
-        .option('site-config-dir', {
-          type: 'string',
-          describe: `extra HTCondor config files, included last (default ${defaults.siteConfigDir})`,
-        })
-        .option('cpus', { type: 'string', describe: 'CPUs of the partitionable slot (default: detected)' })
-        .option('memory', { type: 'string', describe: 'memory of the partitionable slot: MiB or 4G, 512Mi (default: detected)' })
-        .option('startup-timeout', {
-          type: 'string',
-          describe: `how long the startd may take to appear in the collector (default ${defaults.startupTimeout})`,
-        })
-        .option('stop-timeout', {
-          type: 'string',
-          describe: `graceful HTCondor shutdown before fast shutdown (default ${defaults.stopTimeout})`,
-        })
-        .option('update-interval', { type: 'string', describe: `startd ad updates to the collector (default ${defaults.updateInterval}s)` })
-        .option('log-level', { type: 'string', describe: `trace, debug, info, warn, error (default ${defaults.logLevel})` })
-        .option('attr', {
-          type: 'string',
-          array: true,
-          describe: 'extra slot attribute Name=value, repeatable (also WN_ATTR_<Name>=value)',
-        })
-        .option('image', { type: 'string', describe: 'image name for ContainerImage (default: the image metadata file)' })
-        .option('container-host', { type: 'string', describe: 'physical host for ContainerHost, where the scheduler does not say' })
-        .option('reserved-memory', {
-          type: 'string',
-          describe: `memory kept from a detected limit for the agent and HTCondor (default ${defaults.reservedMemory})`,
-        })
-        .option('k8s-pod-name-var', {
-          type: 'string',
-          describe: `downward-API variable with the pod name (default ${defaults.k8sPodNameVar})`,
-        })
-        .option('k8s-namespace-var', { type: 'string', describe: `... with the namespace (default ${defaults.k8sNamespaceVar})` })
-        .option('k8s-pod-uid-var', { type: 'string', describe: `... with the pod UID (default ${defaults.k8sPodUidVar})` })
-        .option('k8s-node-name-var', { type: 'string', describe: `... with the node name (default ${defaults.k8sNodeNameVar})` })
-        .option('job-isolation', {
-          type: 'string',
-          describe: `per-job cgroups and namespaces: required, best-effort or off (default ${defaults.jobIsolation})`,
-        })
-        .option('job-pids-max', { type: 'string', describe: `pids.max of each job's cgroup, 0 for none (default ${defaults.jobPidsMax})` })
-        .option('job-cpu-hard-limit', {
-          type: 'string',
-          describe: `cap each job's CPU time at its slot's Cpus (default ${defaults.jobCpuHardLimit})`,
-        })
-        .option('cvmfs-repositories', {
-          type: 'string',
-          describe: 'CVMFS repositories the worker needs, comma-separated (atlas.cern.ch,cms.cern.ch)',
-        })
-        .option('cvmfs-optional-repositories', { type: 'string', describe: 'CVMFS repositories advertised when healthy, not required' })
-        .option('cvmfs-mode', {
-          type: 'string',
-          describe: `mount (inside the container), bind (verify mounts from the host), auto (default ${defaults.cvmfsMode})`,
-        })
-        .option('cvmfs-mount-root', { type: 'string', describe: `where repositories are mounted (default ${defaults.cvmfsMountRoot})` })
-        .option('cvmfs-http-proxy', { type: 'string', describe: 'CVMFS_HTTP_PROXY for mount mode' })
-        .option('cvmfs-cache-base', { type: 'string', describe: `CVMFS_CACHE_BASE for mount mode (default ${defaults.cvmfsCacheBase})` })
-        .option('cvmfs-quota', { type: 'string', describe: `CVMFS_QUOTA_LIMIT in MiB for mount mode (default ${defaults.cvmfsQuota})` })
-        .option('cvmfs-probe-interval', {
-          type: 'string',
-          describe: `how often repositories are probed (default ${defaults.cvmfsProbeInterval})`,
-        })
-        .option('cvmfs-probe-timeout', { type: 'string', describe: `how long one probe may take (default ${defaults.cvmfsProbeTimeout})` })
-        .option('idle-timeout', { type: 'string', describe: 'exit 0 after this long without work (20s, 10m; default: never)' })
-        .option('drain-timeout', {
-          type: 'string',
-          describe: `on SIGTERM: how long running jobs may finish before they are vacated (default ${defaults.drainTimeout})`,
-        })
-        .option('accept-jobs-for', {
-          type: 'string',
-          describe: 'stop matching new jobs this long after start, then drain (default: no limit)',
-        })
-        .option('max-lifetime', { type: 'string', describe: 'drain this long after start, then exit (default: no limit)' })
-        .option('master-restarts', {
-          type: 'string',
-          describe: `condor_master restarts allowed within 10 minutes (default ${defaults.masterRestarts})`,
-        })
-        .option('admin-listen', {
-          type: 'string',
-          describe: `HTTP health, readiness and metrics, host:port or off (default ${defaults.adminListen})`,
-        })
-        .option('admin-token', {
-          type: 'string',
-          describe: 'token for the event stream /v1/events (at least 16 characters); without one the websocket is off',
-        })
-        .option('admin-token-file', { type: 'string', describe: 'file holding that token (first line)' })
-        .option('event-backlog', { type: 'string', describe: `events kept for replay with ?since= (default ${defaults.eventBacklog})` })
-        .option('admin-max-clients', { type: 'string', describe: `event stream connections at most (default ${defaults.adminMaxClients})` })
-        .option('admin-tls-cert', { type: 'string', describe: 'PEM certificate: serve the admin port with TLS' })
-        .option('admin-tls-key', { type: 'string', describe: 'PEM key for --admin-tls-cert' })
-        .option('placement-timeout', {
-          type: 'string',
-          describe: `how long a starter waits for its cgroup before the job is refused (default ${defaults.placementTimeout})`,
-        }),
+    (y) => withRunOptions(knownOptions(y).strict()),
     (argv) => run(argv as RawOptions),
   )
   .command(

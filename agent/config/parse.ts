@@ -15,53 +15,8 @@ import {
 import { parseDuration, parseSizeMiB } from './units.ts';
 
 /** What the CLI hands over: strings as typed on the command line or found in WN_* variables. */
-export interface RawOptions {
-  condorHost?: string | undefined;
-  stateDir?: string | undefined;
-  poolPasswordFile?: string | undefined;
-  tokenDir?: string | undefined;
-  siteConfigDir?: string | undefined;
-  cpus?: string | undefined;
-  memory?: string | undefined;
-  startupTimeout?: string | undefined;
-  stopTimeout?: string | undefined;
-  updateInterval?: string | undefined;
-  logLevel?: string | undefined;
-  /** --attr Name=value, repeatable. */
-  attr?: string[] | undefined;
-  image?: string | undefined;
-  containerHost?: string | undefined;
-  k8sPodNameVar?: string | undefined;
-  k8sNamespaceVar?: string | undefined;
-  k8sPodUidVar?: string | undefined;
-  k8sNodeNameVar?: string | undefined;
-  reservedMemory?: string | undefined;
-  jobIsolation?: string | undefined;
-  jobPidsMax?: string | undefined;
-  jobCpuHardLimit?: string | undefined;
-  placementTimeout?: string | undefined;
-  cvmfsRepositories?: string | undefined;
-  cvmfsOptionalRepositories?: string | undefined;
-  cvmfsMode?: string | undefined;
-  cvmfsMountRoot?: string | undefined;
-  cvmfsHttpProxy?: string | undefined;
-  cvmfsCacheBase?: string | undefined;
-  cvmfsQuota?: string | undefined;
-  cvmfsProbeInterval?: string | undefined;
-  cvmfsProbeTimeout?: string | undefined;
-  idleTimeout?: string | undefined;
-  drainTimeout?: string | undefined;
-  acceptJobsFor?: string | undefined;
-  maxLifetime?: string | undefined;
-  masterRestarts?: string | undefined;
-  adminListen?: string | undefined;
-  adminToken?: string | undefined;
-  adminTokenFile?: string | undefined;
-  eventBacklog?: string | undefined;
-  adminMaxClients?: string | undefined;
-  adminTlsCert?: string | undefined;
-  adminTlsKey?: string | undefined;
-}
+export type { RawOptions } from './run-options.ts';
+import type { RawOptions } from './run-options.ts';
 
 /** --admin-token or the first line of --admin-token-file; at least 16 characters, so that it cannot be guessed. */
 function adminToken(raw: RawOptions): string | undefined {
