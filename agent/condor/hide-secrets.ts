@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { parseMountInfo } from '../util/mountinfo.ts';
 import { runBounded } from '../util/run.ts';
 import { AgentError } from '../errors.ts';
+import type { AgentConfig } from '../config/options.ts';
+import { optionName } from '../config/parse.ts';
 
 /** A secret as the operator mounted it: the pool password, the token directory, the admin token, the TLS key. */
 export interface SecretSource {
@@ -129,4 +131,15 @@ async function requirePrivate(source: SecretSource, path: string, failure: Error
 
 function hideError(source: SecretSource, path: string, why: string): AgentError {
   return new AgentError('WN_ERR_CREDENTIALS', `${source.option} = ${source.path}: ${path}: ${why}`);
+}
+
+/** Every secret the operator mounted: read by now, and never needed again from where it was mounted. */
+export function secretSources(config: AgentConfig): SecretSource[] {
+  const sources: SecretSource[] = [
+    { path: config.poolPasswordFile, option: optionName('pool-password-file'), kind: 'file' },
+    { path: config.tokenDir, option: optionName('token-dir'), kind: 'dir' },
+  ];
+  if (config.adminTokenFile) sources.push({ path: config.adminTokenFile, option: optionName('admin-token-file'), kind: 'file' });
+  if (config.adminTls) sources.push({ path: config.adminTls.keyFile, option: optionName('admin-tls-key'), kind: 'file' });
+  return sources;
 }

@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { agentVersion } from '../version.ts';
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { discoverCgroups } from '../cgroup/discover.ts';
-import { readContainerLimits } from '../cgroup/limits.ts';
-import { hostFacts } from '../resources/host-facts.ts';
 import { hostInfoReader } from '../admin/host-info.ts';
 import { hasGpuDevices } from '../resources/gpus.ts';
 import { SlotSizes } from '../condor/slot-sizes.ts';
 import { isCondorStarter, JobStartServer } from '../condor/job-start.ts';
-import { decideResources, type SlotResources } from '../resources/resources.ts';
+import { slotResources } from '../resources/slot-resources.ts';
 import { machineName } from '../metadata/machine-name.ts';
 import { jobAttributes, machineAttributes, type Traceability } from '../metadata/traceability.ts';
 import { persistentId } from '../util/persistent-id.ts';
@@ -17,8 +13,7 @@ import { planIsolation } from '../isolation/plan.ts';
 import { CvmfsManager } from '../cvmfs/manager.ts';
 import { startIsolation, type RunningIsolation } from '../isolation/start.ts';
 import { installCredentials } from '../condor/credentials.ts';
-import { hideSecretSources, type SecretSource } from '../condor/hide-secrets.ts';
-import { optionName } from '../config/parse.ts';
+import { hideSecretSources, secretSources } from '../condor/hide-secrets.ts';
 import { ownSlotAds, type SlotAd } from '../condor/collector.ts';
 import { condorLayout } from '../condor/layout.ts';
 import { LogForwarder } from '../condor/log-forwarder.ts';
@@ -27,19 +22,21 @@ import { MasterProcess, type MasterExit } from '../condor/master.ts';
 import type { AdminServer } from '../admin/server.ts';
 import type { EventHub } from '../events/hub.ts';
 import { JobStartSteps, type AgentStatus } from '../admin/status.ts';
-import { busySlots, startdSlots } from '../condor/startd.ts';
+import { startdSlots } from '../condor/startd.ts';
 import { drain, startdDrainCondor, type DrainResult } from './drain.ts';
-import { IdleClock } from './idle.ts';
-import { StopController, type StopReason } from './stop-request.ts';
+import { IdleClock, watchIdle } from './idle.ts';
+import { startTimers } from './lifetime.ts';
+import { StopController, type StopReason, type StopRequest } from './stop-request.ts';
 import { MasterSupervisor } from './supervisor.ts';
 import { listSiteConfig, prepareCondorDirs } from '../condor/prepare.ts';
-import { writeFileAtomic } from '../util/files.ts';
+import { exists, writeFileAtomic } from '../util/files.ts';
+import { RecentLines } from '../util/recent-lines.ts';
 import { renderCondorConfig } from '../condor/render-config.ts';
 import { agentPaths, type AgentConfig } from '../config/options.ts';
 import { AgentError, ExitCode, exitCodeFor } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { readImageMetadata } from '../metadata/image.ts';
-import { delay, waitFor, WaitTimeout } from '../util/wait.ts';
+import { waitFor, WaitTimeout } from '../util/wait.ts';
 import { listenForStop } from './signals.ts';
 
 export interface RunSummary {
@@ -54,50 +51,6 @@ export interface RunSummary {
   drain?: DrainResult;
   error?: { code: string; message: string };
 }
-
-/** The last lines each daemon wrote, for error messages that show what HTCondor said. */
-class RecentLines {
-  private readonly lines: string[] = [];
-  constructor(private readonly max = 20) {}
-  push(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > this.max) this.lines.shift();
-  }
-  get all(): string[] {
-    return [...this.lines];
-  }
-}
-
-async function slotResources(config: AgentConfig, trace: Traceability): Promise<SlotResources> {
-  const limits = await discoverCgroups()
-    .then(readContainerLimits)
-    .catch(() => ({}));
-  const needHost = (config.cpus === undefined && !trace.granted.cpus) || (config.memoryMiB === undefined && !trace.granted.memoryMiB);
-  return decideResources({
-    flags: { cpus: config.cpus, memoryMiB: config.memoryMiB },
-    limits,
-    granted: trace.granted,
-    host: needHost ? hostFacts() : { cpus: 1, memoryMiB: 1 },
-    reservedMiB: config.reservedMemoryMiB,
-  });
-}
-
-/** Every secret the operator mounted: read by now, and never needed again from where it was mounted. */
-function secretSources(config: AgentConfig): SecretSource[] {
-  const sources: SecretSource[] = [
-    { path: config.poolPasswordFile, option: optionName('pool-password-file'), kind: 'file' },
-    { path: config.tokenDir, option: optionName('token-dir'), kind: 'dir' },
-  ];
-  if (config.adminTokenFile) sources.push({ path: config.adminTokenFile, option: optionName('admin-token-file'), kind: 'file' });
-  if (config.adminTls) sources.push({ path: config.adminTls.keyFile, option: optionName('admin-tls-key'), kind: 'file' });
-  return sources;
-}
-
-const exists = (path: string): Promise<boolean> =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 /**
  * `wn-agent run`: prepares the container (credentials, cgroups, CVMFS, HTCondor configuration), supervises
@@ -409,11 +362,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
     await Promise.all([jobStarts?.start(), startAdmin()]);
 
     const advertised = waitAdvertised();
-    const first = await Promise.race([
-      advertised.then((ads) => ({ kind: 'advertised' as const, ads })),
-      sup.failed.then((error) => ({ kind: 'failed' as const, error })),
-      stopper.requested.then((request) => ({ kind: 'stop' as const, request })),
-    ]).catch((error: unknown) => {
+    const first = await nextOutcome(sup, stopper, advertised).catch((error: unknown) => {
       if (error instanceof WaitTimeout) {
         throw new AgentError(
           'WN_ERR_NOT_ADVERTISED',
@@ -435,13 +384,7 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
       if (idle && config.idleTimeoutMs !== undefined) void watchIdle(idle, config.idleTimeoutMs, layout, stopper, log, background.signal);
     }
 
-    const outcome =
-      first.kind === 'stop'
-        ? first
-        : await Promise.race([
-            sup.failed.then((error) => ({ kind: 'failed' as const, error })),
-            stopper.requested.then((request) => ({ kind: 'stop' as const, request })),
-          ]);
+    const outcome = first.kind === 'stop' ? first : await nextOutcome(sup, stopper);
     if (outcome.kind === 'failed') throw outcome.error;
 
     const request = outcome.request;
@@ -493,60 +436,15 @@ export async function runAgent(config: AgentConfig, log: Logger, trace: Traceabi
   }
 }
 
-/** --accept-jobs-for and --max-lifetime: both end in a drain; the lifetime bounds that drain. */
-function startTimers(config: AgentConfig, stopper: StopController, log: Logger, signal: AbortSignal): void {
-  const at = (ms: number | undefined, fire: () => void): void => {
-    if (ms === undefined) return;
-    const timer = setTimeout(fire, ms);
-    timer.unref();
-    signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
-  };
-  at(config.acceptJobsForMs, () => {
-    const remaining =
-      config.maxLifetimeMs === undefined ? config.drainTimeoutMs : Math.max(0, config.maxLifetimeMs - (config.acceptJobsForMs ?? 0));
-    log.info({ event: 'accept-jobs-for-reached', acceptJobsForMs: config.acceptJobsForMs }, 'no new jobs from now on');
-    stopper.request({ reason: 'accept-jobs-for', drainTimeoutMs: remaining });
-  });
-  at(config.maxLifetimeMs, () => {
-    log.info({ event: 'max-lifetime-reached', maxLifetimeMs: config.maxLifetimeMs }, 'maximum lifetime reached');
-    stopper.request({ reason: 'max-lifetime', drainTimeoutMs: Math.min(config.drainTimeoutMs, 60_000) });
-  });
-}
+type Outcome<T> = { kind: 'advertised'; ads: T } | { kind: 'failed'; error: AgentError } | { kind: 'stop'; request: StopRequest };
 
-/**
- * Asks the startd whether any claim exists, every twentieth of --idle-timeout (2 s to 30 s: each ask is a
- * condor_status process, the agent's largest idle cost), and more often as the deadline nears. Jobs shorter than
- * that interval are not missed: every job start marks the clock busy directly (the job wrapper's request).
- * Idle for --idle-timeout ends the agent.
- */
-async function watchIdle(
-  idle: IdleClock,
-  timeoutMs: number,
-  layout: { configFile: string; log: string },
-  stopper: StopController,
-  log: Logger,
-  signal: AbortSignal,
-): Promise<void> {
-  const everyMs = Math.min(30_000, Math.max(2000, timeoutMs / 20));
-  let announced = false;
-  while (!signal.aborted && stopper.first === undefined) {
-    try {
-      const busy = busySlots(await startdSlots(layout.configFile, layout.log));
-      idle.observe(busy.length > 0, Date.now());
-      if (busy.length > 0) announced = false;
-      else if (!announced) {
-        announced = true;
-        log.info({ event: 'idle', remainingMs: idle.remaining(Date.now()) }, 'no work: idle countdown running');
-      }
-      if (idle.expired(Date.now())) {
-        log.info({ event: 'idle-timeout' }, 'idle for --idle-timeout: stopping');
-        stopper.request({ reason: 'idle', drainTimeoutMs: 60_000 });
-        return;
-      }
-    } catch (error) {
-      // The startd may be restarting with its master; the clock keeps its last state.
-      log.debug({ event: 'idle-check-failed', error: (error as Error).message }, 'idle check failed');
-    }
-    await delay(Math.min(everyMs, Math.max(200, (idle.remaining(Date.now()) ?? everyMs) / 2)), signal);
-  }
+/** What ends a phase: condor_master failing for good, a stop request, or (while starting) the slot being advertised. */
+function nextOutcome(sup: MasterSupervisor, stopper: StopController): Promise<Exclude<Outcome<never>, { kind: 'advertised' }>>;
+function nextOutcome<T>(sup: MasterSupervisor, stopper: StopController, advertised: Promise<T>): Promise<Outcome<T>>;
+function nextOutcome<T>(sup: MasterSupervisor, stopper: StopController, advertised?: Promise<T>): Promise<Outcome<T>> {
+  return Promise.race([
+    ...(advertised ? [advertised.then((ads): Outcome<T> => ({ kind: 'advertised', ads }))] : []),
+    sup.failed.then((error): Outcome<T> => ({ kind: 'failed', error })),
+    stopper.requested.then((request): Outcome<T> => ({ kind: 'stop', request })),
+  ]);
 }
