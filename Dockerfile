@@ -41,10 +41,12 @@ FROM os-${VARIANT} AS image
 COPY dist/ /opt/wn-agent/
 COPY image/bin/ /usr/local/bin/
 COPY image/libexec/ /usr/local/libexec/wn-agent/
+# node on PATH and at /usr/bin/node, where Debian's package put it (jobs and tools that name it keep working).
 # V8's code cache for the bundle, made here once (every chunk compiled, and the CLI run) instead of at every start:
 # wn-agent sets NODE_COMPILE_CACHE to this directory. The cache is keyed by V8's flags: the same flags as the wrapper.
 RUN chmod 0755 /usr/local/bin/wn-agent /usr/local/libexec/wn-agent/* /opt/wn-agent/node/node \
  && ln -s /opt/wn-agent/node/node /usr/local/bin/node \
+ && ln -s /opt/wn-agent/node/node /usr/bin/node \
  && mkdir /opt/wn-agent/compile-cache \
  && NODE_COMPILE_CACHE=/opt/wn-agent/compile-cache node --max-semi-space-size=1 -e 'Promise.all(require("node:fs").readdirSync("/opt/wn-agent/chunks").map((f) => import("/opt/wn-agent/chunks/" + f)))' \
  && /usr/local/bin/wn-agent --version
