@@ -39,33 +39,23 @@ async function burst(pool: TestPool, fleet: string, count: number, start: () => 
   const t0 = Date.now();
   const cluster = await pool.submit(sleepJobs(count, fleet));
   await start();
+  const anyRunning = async (): Promise<boolean> =>
+    (await pool.exec(['condor_q', '-allusers', '-constraint', `ClusterId == ${cluster} && JobStatus == 2`, '-af', 'ProcId'])).trim() !== '';
   let firstJobRunningMs: number | undefined;
   try {
     const allWorkersUpMs = await waitFor(
       async () => {
-        if (firstJobRunningMs === undefined) {
-          const running = await pool.exec([
-            'condor_q',
-            '-allusers',
-            '-constraint',
-            `ClusterId == ${cluster} && JobStatus == 2`,
-            '-af',
-            'ProcId',
-          ]);
-          if (running.trim()) firstJobRunningMs = Date.now() - t0;
-        }
+        if (firstJobRunningMs === undefined && (await anyRunning())) firstJobRunningMs = Date.now() - t0;
         const up = (await pool.status(`WnFleet == "${fleet}" && DynamicSlot =!= true`, ['Name'])).length;
         return up >= count ? Date.now() - t0 : undefined;
       },
       { timeoutMs: 20 * 60_000, intervalMs: 250, what: `${count} workers of ${fleet} up` },
     );
-    firstJobRunningMs ??= await waitFor(
-      async () =>
-        (await pool.exec(['condor_q', '-allusers', '-constraint', `ClusterId == ${cluster} && JobStatus == 2`, '-af', 'ProcId'])).trim()
-          ? Date.now() - t0
-          : undefined,
-      { timeoutMs: 5 * 60_000, intervalMs: 250, what: `a job of ${fleet} running` },
-    );
+    firstJobRunningMs ??= await waitFor(async () => ((await anyRunning()) ? Date.now() - t0 : undefined), {
+      timeoutMs: 5 * 60_000,
+      intervalMs: 250,
+      what: `a job of ${fleet} running`,
+    });
     return { firstJobRunningMs, allWorkersUpMs };
   } finally {
     await pool.exec(['condor_rm', String(cluster)], { user: 'submitter' }).catch(() => undefined);

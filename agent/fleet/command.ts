@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDuration } from '../config/units.ts';
 import { AgentError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-import { DockerBackend, specHash, type WorkerSpec } from './backend.ts';
+import { DockerBackend, type WorkerSpec } from './backend.ts';
 import { FleetController } from './controller.ts';
 import { Demand } from './demand.ts';
 import { DockerApi } from './docker.ts';
@@ -144,11 +144,11 @@ export function fleetController(config: FleetConfig, log: Logger): FleetControll
     backend: new DockerBackend(new DockerApi(config.engineSocket), config.name),
     spec,
     limits: { min: config.min, max: config.max, maxSurge: config.maxSurge, maxUnavailable: config.maxUnavailable, jobsPerWorker: 1 },
-    demand: (s) =>
+    demand: (s, hash) =>
       demand.idleJobs({
         spec: s,
         fleet: config.name,
-        specHash: specHash(s),
+        specHash: hash,
         constraint: config.jobConstraint,
         configFile: config.condorConfig,
       }),

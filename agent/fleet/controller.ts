@@ -10,7 +10,7 @@ export interface FleetOptions {
   spec: () => Promise<WorkerSpec>;
   limits: FleetLimits;
   /** Idle jobs a worker could run. */
-  demand: (spec: WorkerSpec) => Promise<number>;
+  demand: (spec: WorkerSpec, hash: string) => Promise<number>;
   /** The admin token every worker is started with, and the fleet reads and drains them with. */
   adminToken: string;
   intervalMs: number;
@@ -53,7 +53,7 @@ export class FleetController {
         address: w.address,
       })),
     );
-    const idle = await this.options.demand(spec);
+    const idle = await this.options.demand(spec, hash);
     // A worker of N CPUs runs up to N single-CPU jobs at once.
     const limits = spec.cpus ? { ...this.options.limits, jobsPerWorker: Math.max(1, Math.floor(spec.cpus)) } : this.options.limits;
     return { spec, workers, idleJobs: idle, specHash: hash, plan: plan(workers, idle, hash, limits) };

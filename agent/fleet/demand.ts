@@ -103,8 +103,12 @@ export class Demand {
         let verdict = this.verdicts.get(id);
         if (verdict === undefined && evaluations < this.evaluationsPerCycle) {
           evaluations += 1;
-          dir ??= await mkdtemp(join(tmpdir(), 'wn-fleet-demand-'));
-          verdict = await this.evaluate(group.example, prototypeAd(spec, query.fleet, query.specHash), dir, configFile);
+          if (dir === undefined) {
+            // The machine ad is the same for every group of this cycle: written once, beside each job ad in turn.
+            dir = await mkdtemp(join(tmpdir(), 'wn-fleet-demand-'));
+            await writeFile(join(dir, 'machine.ad'), newClassAd(prototypeAd(spec, query.fleet, query.specHash)));
+          }
+          verdict = await this.evaluate(group.example, dir, configFile);
           if (verdict !== undefined) this.verdicts.set(id, verdict);
         }
         if (verdict) matching += group.count;
@@ -115,13 +119,8 @@ export class Demand {
     return matching;
   }
 
-  /** The job's Requirements against the prototype machine ad; undefined when the job left the queue meanwhile. */
-  private async evaluate(
-    globalJobId: string,
-    machine: Record<string, string | number | boolean>,
-    dir: string,
-    configFile: string,
-  ): Promise<boolean | undefined> {
+  /** One job's Requirements against the prototype in dir/machine.ad; undefined when the job left the queue meanwhile. */
+  private async evaluate(globalJobId: string, dir: string, configFile: string): Promise<boolean | undefined> {
     const schedd = globalJobId.split('#')[0] ?? '';
     const jobAd = await runCondorTool(
       'condor_q',
@@ -130,7 +129,6 @@ export class Demand {
     );
     if (!jobAd.includes('[')) return undefined;
     await writeFile(join(dir, 'job.ad'), jobAd);
-    await writeFile(join(dir, 'machine.ad'), newClassAd(machine));
     const result = await runCondorTool(
       'classad_eval',
       ['-quiet', '-file', join(dir, 'job.ad'), '-target-file', join(dir, 'machine.ad'), 'Requirements'],

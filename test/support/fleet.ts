@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { DockerBackend, type WorkerSpec } from '../../agent/fleet/backend.ts';
+import { httpAgentCall } from '../../agent/fleet/controller.ts';
 import { DockerApi } from '../../agent/fleet/docker.ts';
 import { waitFor } from '../../agent/util/wait.ts';
 import { containersConf, image, podman, run } from './exec.ts';
@@ -159,14 +160,7 @@ export class TestFleet {
 
   /** A worker's state as its own agent tells it (GET /v1/status with the token), or undefined when it does not answer. */
   async agentState(address: string): Promise<string | undefined> {
-    try {
-      const res = await fetch(`http://${address}:9680/v1/status`, {
-        headers: { authorization: `Bearer ${this.token}` },
-        signal: AbortSignal.timeout(3000),
-      });
-      return res.ok ? ((await res.json()) as { state?: string }).state : undefined;
-    } catch {
-      return undefined;
-    }
+    const answer = await httpAgentCall(this.token)(address, 'GET', '/v1/status');
+    return answer?.status === 200 ? (answer.body as { state?: string } | undefined)?.state : undefined;
   }
 }
