@@ -15,7 +15,7 @@ FROM ${BASE} AS os-plain
 # mkfifo and rm as bash loadables, so the starter and job wrappers start no process on a job's way in.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      htcondor tini ca-certificates procps attr bash-builtins \
+      htcondor tini ca-certificates procps attr bash-builtins openssh-server openssh-client \
  && rm -rf /var/lib/apt/lists/*
 
 # TEST STAND-IN for CVMFS: image/test/mount.cvmfs mounts /srv/cvmfs-standin/<repo>.sqfs with squashfuse (real FUSE).

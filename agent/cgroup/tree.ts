@@ -1,10 +1,22 @@
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { CgroupDir, CgroupLayout } from './discover.ts';
 
 /** The controllers per-job isolation uses. cpuacct is v1's CPU-time accounting (a separate hierarchy on some hosts). */
 export const jobControllers = ['cpu', 'cpuacct', 'memory', 'pids'] as const;
 export type JobController = (typeof jobControllers)[number];
+
+/**
+ * v1 hierarchies HTCondor's own cgroup code also writes a job's cgroup into (it freezes the job before a kill and
+ * hides devices): the agent does not set limits there, but removes what is left of a job's cgroups there too.
+ */
+const cleanupControllers = ['freezer', 'devices'] as const;
+
+/**
+ * Bounds for walking a job's cgroup subtree: HTCondor hands its job cgroup to the job's user, who may create
+ * sub-cgroups in it, so the walk is untrusted input (a job could make thousands).
+ */
+export const subtreeLimits = { maxDirs: 256, maxDepth: 8 } as const;
 
 /**
  * The container's own cgroup, in every hierarchy that holds a job controller (several on v1, one on v2), and the
@@ -14,12 +26,20 @@ export class CgroupTree {
   /** Controller → the container's own cgroup directory for it. */
   readonly roots: Map<JobController, CgroupDir>;
 
+  /** Further v1 hierarchies to clean a job's cgroups out of (freezer, devices), when mounted. */
+  readonly cleanupRoots: string[];
+
   constructor(layout: CgroupLayout) {
     this.roots = new Map();
     for (const controller of jobControllers) {
       const dir = layout.controllers.get(controller);
       if (dir) this.roots.set(controller, dir);
     }
+    const own = new Set(this.hierarchies);
+    this.cleanupRoots = cleanupControllers
+      .map((controller) => layout.controllers.get(controller))
+      .filter((dir): dir is CgroupDir => dir !== undefined && dir.version === 1 && !own.has(dir.dir))
+      .map((dir) => dir.dir);
   }
 
   get version(): 1 | 2 {
@@ -70,6 +90,48 @@ export class CgroupTree {
   /** Moves a process (and, on v1 with cgroup.procs, all its threads) into `relative` in every hierarchy. */
   async move(relative: string, pid: number): Promise<void> {
     await Promise.all(this.hierarchies.map((dir) => writeFile(posix.join(dir, relative, 'cgroup.procs'), String(pid))));
+  }
+
+  /**
+   * A cgroup and its sub-cgroups, deepest first (the order they can be removed in), relative paths; bounded by
+   * `subtreeLimits` (beyond them the rest is not seen: the kill and the removal then fail and are tried again).
+   */
+  async subtree(relative: string, root = this.roots.get('memory')?.dir ?? this.hierarchies[0]): Promise<string[]> {
+    if (!root) return [];
+    const found: string[] = [];
+    const walk = async (dir: string, depth: number): Promise<void> => {
+      if (found.length >= subtreeLimits.maxDirs) return;
+      if (depth < subtreeLimits.maxDepth) {
+        const entries = await readdir(posix.join(root, dir), { withFileTypes: true }).catch(() => []);
+        for (const entry of entries) if (entry.isDirectory()) await walk(posix.join(dir, entry.name), depth + 1);
+      }
+      if (found.length < subtreeLimits.maxDirs) found.push(dir);
+    };
+    await walk(relative, 0);
+    return found;
+  }
+
+  /** PIDs in a cgroup and every sub-cgroup of it (v1's cgroup.procs lists only a cgroup's own members). */
+  async procsDeep(relative: string): Promise<number[]> {
+    const pids: number[] = [];
+    for (const dir of await this.subtree(relative)) pids.push(...(await this.procs(dir)));
+    return pids;
+  }
+
+  /**
+   * Removes a cgroup with every sub-cgroup, in every hierarchy (the cleanup ones too), deepest first; missing ones are
+   * fine. Throws (EBUSY) while a process is still in one: the caller tries again later.
+   */
+  async removeDeep(relative: string): Promise<void> {
+    for (const root of [...this.hierarchies, ...this.cleanupRoots]) {
+      for (const dir of await this.subtree(relative, root)) {
+        try {
+          await rmdir(posix.join(root, dir));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+      }
+    }
   }
 
   /** PIDs in a cgroup, as this PID namespace numbers them (the memory hierarchy, else the first one). */

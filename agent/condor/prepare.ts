@@ -1,4 +1,4 @@
-import { chown, mkdir, readdir, readFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError } from '../errors.ts';
 import type { CondorLayout } from './layout.ts';
@@ -27,9 +27,19 @@ export async function prepareCondorDirs(layout: CondorLayout): Promise<void> {
       await mkdir(dir, { recursive: true, mode: 0o755 });
       if (owner) await chown(dir, owner.uid, owner.gid);
     }
+    // Daemon logs say which jobs run where, as whom, with which arguments: not for jobs to read.
+    await chmod(layout.log, 0o700);
   } catch (error) {
     throw new AgentError('WN_ERR_STATE_DIR', `cannot prepare ${layout.localDir}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * The startd makes EXECUTE 0755 when it starts (check_execute_dir_perms); once it runs, EXECUTE becomes 0711: job
+ * users still reach their own scratch directory, but cannot list the others'.
+ */
+export async function closeExecuteDir(layout: CondorLayout): Promise<void> {
+  await chmod(layout.execute, 0o711).catch(() => undefined);
 }
 
 /** Site configuration files, in name order; editor backups and dotfiles are skipped as HTCondor's LOCAL_CONFIG_DIR does. */

@@ -2,6 +2,7 @@ import { condorPaths } from '../config/options.ts';
 import type { AgentConfig } from '../config/options.ts';
 import { configClassAdString } from './classad.ts';
 import type { CondorLayout } from './layout.ts';
+import { slotUserConfig, type SlotAccount } from './slot-users.ts';
 
 export interface RenderInput {
   config: AgentConfig;
@@ -26,6 +27,10 @@ export interface RenderInput {
   cvmfsAdFile?: string | undefined;
   /** GPU device nodes were given to the container: leave HTCondor's GPU discovery on. */
   gpus?: boolean;
+  /** One account per dynamic slot (SLOT1_N_USER); without them every job runs as nobody. */
+  slotAccounts?: readonly SlotAccount[];
+  /** HTCondor's own cgroup code nests each job's cgroup in the agent's (the starter wrapper sets BASE_CGROUP). */
+  condorCgroups?: boolean;
 }
 
 /**
@@ -46,6 +51,8 @@ export function renderCondorConfig(input: RenderInput): string {
     namespaces,
     cvmfsAdFile,
     gpus = false,
+    slotAccounts = [],
+    condorCgroups = false,
   } = input;
   const advertised = { WnAgentInstance: instanceId, ...attributes };
   const lines = [
@@ -56,6 +63,7 @@ export function renderCondorConfig(input: RenderInput): string {
     `BIN = ${condorPaths.bin}`,
     `SBIN = ${condorPaths.sbin}`,
     `LIBEXEC = ${condorPaths.libexec}`,
+    `LIB = ${condorPaths.lib}`,
     `LOCAL_DIR = ${layout.localDir}`,
     `LOG = ${layout.log}`,
     `SPOOL = ${layout.spool}`,
@@ -110,11 +118,29 @@ export function renderCondorConfig(input: RenderInput): string {
           `USER_JOB_WRAPPER = ${jobWrapper}`,
         ]
       : []),
+    ...(slotAccounts.length > 0
+      ? [
+          '',
+          "# Slot users: each dynamic slot's jobs run as an account of their own (its scratch is 0700 to it).",
+          ...slotUserConfig(slotAccounts),
+        ]
+      : []),
     '',
-    "# Job isolation. HTCondor's own cgroup support is off (on v1 it wants a joint cpu,cpuacct hierarchy, on v2 a",
-    '# delegated subtree, and 23.9 has a PID-namespace bug there, HTCONDOR-2590): the agent puts each starter and',
-    '# its job into their own cgroup through the STARTER wrapper.',
+    '# condor_ssh_to_job: the starter runs sshd (openssh-server in the image) as the job, in its scratch and cgroup.',
+    'ENABLE_SSH_TO_JOB = True',
+    'SSH_TO_JOB_SSHD = /usr/sbin/sshd',
+    '',
+    "# Job isolation: the agent puts each starter into the slot's own cgroup through the STARTER wrapper. No daemon",
+    "# has a BASE_CGROUP of its own: where HTCondor's cgroup code can work here (v1), the wrapper gives each starter",
+    "# its slot's cgroup as BASE_CGROUP, so HTCondor nests the job's cgroup in it and enforces and reports memory itself.",
     'BASE_CGROUP =',
+    ...(condorCgroups
+      ? [
+          'CGROUP_MEMORY_LIMIT_POLICY = hard',
+          "# ImageSize is the job cgroup's peak (memory.max_usage_in_bytes); ResidentSetSize is the usage at the last update.",
+          'MEMORY_USAGE_METRIC = ((ImageSize+1023)/1024)',
+        ]
+      : []),
     ...(starterWrapper ? [`STARTER = ${starterWrapper}`] : []),
     `USE_PID_NAMESPACES = ${namespaces ? 'True' : 'False'}`,
     ...(namespaces ? ['MOUNT_UNDER_SCRATCH = /tmp,/var/tmp'] : []),

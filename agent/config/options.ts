@@ -126,6 +126,8 @@ export const condorPaths = {
   bin: '/usr/bin',
   // Debian puts helpers in /usr/libexec/condor; with our own CONDOR_CONFIG, HTCondor's default LIBEXEC is wrong there.
   libexec: '/usr/libexec/condor',
+  // Debian puts the ssh_to_job sshd template in /usr/lib/condor; HTCondor's default $(LIB) would be /usr/lib.
+  lib: '/usr/lib/condor',
 } as const;
 
 /** Paths shared with the shell helpers in image/ (they hard-code them: keep both sides in step). */

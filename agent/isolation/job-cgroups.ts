@@ -1,4 +1,4 @@
-import { readFile, readlink } from 'node:fs/promises';
+import { readFile, readlink, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { jobLimits, limitWrites, type JobLimitOptions, type JobLimits, type LimitWrite } from '../cgroup/job-limits.ts';
 import type { CgroupTree } from '../cgroup/tree.ts';
@@ -8,7 +8,11 @@ import { PollLoop } from '../util/poll-loop.ts';
 import { withDeadline } from '../util/wait.ts';
 import { jobIdIn } from '../condor/scratch.ts';
 import type { Logger } from '../log/logger.ts';
+import type { CondorCgroups } from './condor-cgroups.ts';
 import type { PlacementAnswer, PlacementRequest } from './placement-server.ts';
+
+/** The starter (and an ssh_to_job sshd) beside HTCondor's job cgroup in the slot's: not charged to the job. */
+export const starterHeadroomBytes = 64 * 1048576;
 
 export interface RunningJob {
   slot: string;
@@ -24,6 +28,12 @@ export interface RunningJob {
   checking?: boolean;
   /** Settles when the dynamic slot's limits are in place (or the partitionable slot's were kept). */
   sized?: Promise<void>;
+  /** HTCondor's BASE_CGROUP for this starter, when its own cgroup code nests the job's cgroup in this one. */
+  condorBase?: string;
+  /** HTCondor logged that the kernel OOM-killed this job (its nested cgroup is gone before the agent can read it). */
+  oomSeen?: boolean;
+  /** Processes killed after the starter was gone. */
+  leftoversKilled?: number;
 }
 
 export interface JobCgroupOptions extends JobLimitOptions {
@@ -46,6 +56,8 @@ export interface JobCgroupsInput {
   knownSize?: (slot: string) => Promise<{ cpus: number; memoryMiB: number } | undefined>;
   /** A starter was placed in its job's cgroup, after this long (the agent's first step of a job start). */
   onPlaced?: (placementMs: number) => void;
+  /** Whether HTCondor's own cgroup code nests each job's cgroup in the agent's (prepareCondorCgroups). */
+  condor?: CondorCgroups;
 }
 
 const jobIdOf = (executeDir: string, starterPid: number): Promise<string | undefined> => jobIdIn(join(executeDir, `dir_${starterPid}`));
@@ -70,6 +82,7 @@ export class JobCgroups {
   private readonly onFinished: NonNullable<JobCgroupsInput['onFinished']>;
   private readonly knownSize: NonNullable<JobCgroupsInput['knownSize']>;
   private readonly onPlaced: NonNullable<JobCgroupsInput['onPlaced']>;
+  private readonly condor: CondorCgroups;
 
   constructor(input: JobCgroupsInput) {
     this.tree = input.tree;
@@ -80,6 +93,7 @@ export class JobCgroups {
     this.onFinished = input.onFinished ?? (() => {});
     this.knownSize = input.knownSize ?? (async () => undefined);
     this.onPlaced = input.onPlaced ?? (() => {});
+    this.condor = input.condor ?? { nested: false, reason: 'not asked' };
     this.loop = new PollLoop(() => this.poll(), this.options.pollMs);
   }
 
@@ -107,7 +121,7 @@ export class JobCgroups {
     const began = process.hrtime.bigint();
     let cgroup = posix.join(jobsParent, slot);
     const [known, leftover] = await Promise.all([this.knownSize(slot).catch(() => undefined), this.tree.procs(cgroup)]);
-    const limits = jobLimits(known ?? this.fallback, this.options, this.tree.version);
+    const limits = this.limitsFor(known ?? this.fallback);
     if (this.jobs.has(cgroup) || leftover.length > 0) cgroup = `${cgroup}.${pid}`;
     try {
       await this.tree.create(cgroup);
@@ -126,19 +140,35 @@ export class JobCgroups {
     }
     const placementMs = Number(process.hrtime.bigint() - began) / 1e6;
     const job: RunningJob = { slot, cgroup, starterPid: pid, limits, placedAt: Date.now(), verified: false };
+    if (this.condor.nested) job.condorBase = this.condor.base(cgroup);
     if (known) {
       job.sized = Promise.resolve();
       this.logPlaced(job, 'startd-log', placementMs, placementMs);
     } else job.sized = this.fitToSlot(job, began, placementMs);
     this.jobs.set(cgroup, job);
-    return { ok: true };
+    return job.condorBase === undefined ? { ok: true } : { ok: true, condorCgroup: job.condorBase };
+  }
+
+  private limitsFor(size: { cpus: number; memoryMiB: number }) {
+    return jobLimits(size, this.options, this.tree.version, this.condor.nested ? starterHeadroomBytes : 0);
+  }
+
+  /** The job wrapper named this starter's job (it works without PID namespaces too, where the check never succeeds). */
+  noteJobId(starterPid: number, jobId: string): void {
+    if (!jobId) return;
+    for (const job of this.jobs.values()) if (job.starterPid === starterPid) job.jobId ??= jobId;
+  }
+
+  /** HTCondor logged an OOM kill in this slot's job (StarterLog.<slot>: "Process pid N was OOM killed"). */
+  noteOomKill(slot: string): void {
+    for (const job of this.jobs.values()) if (job.slot === slot) job.oomSeen = true;
   }
 
   /** The dynamic slot's own limits, replacing the partitionable slot's; on any failure the wider limits stay. */
   private async fitToSlot(job: RunningJob, began: bigint, placementMs: number): Promise<void> {
     let from: 'startd-query' | 'partitionable-slot' = 'startd-query';
     try {
-      const limits = jobLimits(await this.resourcesOf(job.slot), this.options, this.tree.version);
+      const limits = this.limitsFor(await this.resourcesOf(job.slot));
       await this.writeLimits(job.cgroup, limits);
       job.limits = limits;
     } catch (error) {
@@ -161,6 +191,7 @@ export class JobCgroups {
         starterPid: job.starterPid,
         limits: job.limits,
         limitsFrom,
+        ...(job.condorBase === undefined ? {} : { htcondorBaseCgroup: job.condorBase }),
         placementMs: round(placementMs),
         limitsMs: round(limitsMs),
       },
@@ -212,8 +243,9 @@ export class JobCgroups {
   private async poll(): Promise<void> {
     for (const job of [...this.jobs.values()]) {
       try {
-        const pids = await this.tree.procs(job.cgroup);
+        const pids = await this.tree.procsDeep(job.cgroup);
         if (pids.length === 0) await this.finish(job);
+        else if (!pids.includes(job.starterPid)) await this.killLeftovers(job, pids);
         else if (!job.verified) await this.verify(job, pids);
       } catch (error) {
         this.log.warn(
@@ -234,8 +266,40 @@ export class JobCgroups {
     }
   }
 
+  /**
+   * The starter is gone but processes are still in the job's cgroups: whatever escaped HTCondor's own cleanup (a
+   * daemon double-forked with a cleared environment, a process moved into a sub-cgroup of the job's, which HTCondor's
+   * v1 kill does not reach). All of them are killed, the whole subtree at once where the kernel can (cgroup.kill, v2),
+   * else each PID, again at every poll until the cgroup is empty.
+   */
+  private async killLeftovers(job: RunningJob, pids: number[]): Promise<void> {
+    let killed = 0;
+    const killFile = this.tree.version === 2 ? this.tree.path('memory', posix.join(job.cgroup, 'cgroup.kill')) : undefined;
+    const atOnce = killFile
+      ? await writeFile(killFile, '1').then(
+          () => true,
+          () => false,
+        )
+      : false;
+    for (const pid of pids) {
+      try {
+        if (!atOnce) process.kill(pid, 'SIGKILL');
+        killed += 1;
+      } catch {
+        // already gone
+      }
+    }
+    const first = job.leftoversKilled === undefined;
+    job.leftoversKilled = (job.leftoversKilled ?? 0) + killed;
+    if (first)
+      this.log.warn(
+        { event: 'job-leftovers-killed', jobId: job.jobId, slot: job.slot, cgroup: job.cgroup, killed, pids: pids.slice(0, 20) },
+        `${job.slot}: the starter is gone; ${killed} process(es) left in ${job.cgroup} killed`,
+      );
+  }
+
   private async verifyNow(job: RunningJob, known?: number[]): Promise<void> {
-    const pids = known ?? (await this.tree.procs(job.cgroup));
+    const pids = known ?? (await this.tree.procsDeep(job.cgroup));
     const [ownPid, ownMnt] = await Promise.all([nsLink('self', 'pid'), nsLink('self', 'mnt')]);
     const inJob: { pid: number; pidNs?: string; mntNs?: string }[] = [];
     for (const pid of pids) {
@@ -269,13 +333,15 @@ export class JobCgroups {
     const usage = await readJobUsage(this.tree, job.cgroup);
     let removed = true;
     try {
-      await this.tree.remove(job.cgroup);
+      await this.tree.removeDeep(job.cgroup);
     } catch {
       removed = false; // EBUSY while the kernel still tears the last task down: try again next poll
     }
     if (!removed) return;
     this.jobs.delete(job.cgroup);
-    this.onFinished(usage.oomKills > 0, job.starterPid);
+    // On v1 an OOM kill inside HTCondor's nested cgroup is counted there, not in the slot's: HTCondor's log says it.
+    const oomKilled = usage.oomKills > 0 || job.oomSeen === true;
+    this.onFinished(oomKilled, job.starterPid);
     this.log.info(
       {
         event: 'job-finished',
@@ -285,12 +351,13 @@ export class JobCgroups {
         limits: job.limits,
         peakMemoryMiB: usage.peakMemoryBytes === undefined ? undefined : Math.round(usage.peakMemoryBytes / 1048576),
         cpuSeconds: usage.cpuSeconds === undefined ? undefined : Math.round(usage.cpuSeconds * 1000) / 1000,
-        oomKilled: usage.oomKills > 0,
+        oomKilled,
         memoryLimitHits: usage.memoryLimitHits,
         durationS: Math.round((Date.now() - job.placedAt) / 100) / 10,
         isolationVerified: job.verified,
+        ...(job.leftoversKilled === undefined ? {} : { leftoversKilled: job.leftoversKilled }),
       },
-      `job ${job.jobId ?? '?'} finished in ${job.cgroup}${usage.oomKills > 0 ? ': killed by its memory limit' : ''}`,
+      `job ${job.jobId ?? '?'} finished in ${job.cgroup}${oomKilled ? ': killed by its memory limit' : ''}`,
     );
   }
 }

@@ -9,11 +9,18 @@ export interface PlacementRequest {
   slot: string;
 }
 
-export type PlacementAnswer = { ok: true } | { ok: false; reason: string };
+/**
+ * `condorCgroup`: HTCondor's BASE_CGROUP for this starter (the wrapper exports it as _CONDOR_BASE_CGROUP), when
+ * HTCondor's own cgroup code nests the job's cgroup in the slot's.
+ */
+export type PlacementAnswer = { ok: true; condorCgroup?: string } | { ok: false; reason: string };
+
+/** A BASE_CGROUP the wrapper may export: a relative cgroup path, nothing a shell or HTCondor's parser would read further. */
+const cgroupPathPattern = /^[A-Za-z0-9_.@-]+(?:\/[A-Za-z0-9_.@-]+)*$/;
 
 /**
  * The agent's end of the handshake with image/libexec/starter-wrapper: the wrapper writes "<pid> <slot> <reply fifo>"
- * into `requests` and reads one line, "ok" or "deny <reason>", from its own reply FIFO. The directory is root's alone
+ * into `requests` and reads one line, "ok [<BASE_CGROUP>]" or "deny <reason>", from its own reply FIFO. The directory is root's alone
  * (0700): a job cannot ask for anything.
  */
 export class PlacementServer {
@@ -62,7 +69,17 @@ export class PlacementServer {
     } catch (error) {
       answer = { ok: false, reason: (error as Error).message };
     }
-    const failed = await answerFifo(reply, answer.ok ? 'ok\n' : `deny ${answer.reason.replace(/\s+/g, ' ').slice(0, 300)}\n`);
+    const failed = await answerFifo(reply, answerLine(answer));
     if (failed) this.onProblem('cannot answer the starter wrapper', { path: reply, code: failed });
   }
+}
+
+export function answerLine(answer: PlacementAnswer): string {
+  if (!answer.ok) return `deny ${answer.reason.replace(/\s+/g, ' ').slice(0, 300)}\n`;
+  if (answer.condorCgroup === undefined) return 'ok\n';
+  // Fail closed: a path the wrapper could not use safely is a refusal, and the job goes back to the queue.
+  const path = answer.condorCgroup;
+  if (!cgroupPathPattern.test(path) || path.split('/').some((part) => part === '..' || part === '.'))
+    return 'deny the cgroup path for HTCondor is not a plain relative path\n';
+  return `ok ${path}\n`;
 }

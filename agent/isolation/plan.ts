@@ -1,4 +1,4 @@
-import { discoverCgroups, isWritable } from '../cgroup/discover.ts';
+import { discoverCgroups, isWritable, type CgroupLayout } from '../cgroup/discover.ts';
 import { CgroupTree } from '../cgroup/tree.ts';
 import type { JobIsolationMode } from '../config/options.ts';
 import { AgentError } from '../errors.ts';
@@ -8,6 +8,7 @@ export interface IsolationPlan {
   cgroups: boolean;
   namespaces: boolean;
   tree?: CgroupTree;
+  layout?: CgroupLayout;
   cgroupMode?: string;
   /** Why something is missing, in words for the operator. */
   problems: string[];
@@ -43,5 +44,5 @@ export async function planIsolation(mode: JobIsolationMode): Promise<IsolationPl
       `--job-isolation (WN_JOB_ISOLATION) is required, but: ${problems.join('; ')}. Use --job-isolation best-effort to run without it.`,
     );
   }
-  return { cgroups: cgroupsOk, namespaces: sysAdmin, tree, cgroupMode: layout.mode, problems };
+  return { cgroups: cgroupsOk, namespaces: sysAdmin, tree, layout, cgroupMode: layout.mode, problems };
 }

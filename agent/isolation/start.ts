@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { delegate } from '../cgroup/delegate.ts';
 import type { CgroupTree } from '../cgroup/tree.ts';
@@ -5,6 +6,7 @@ import type { CondorLayout } from '../condor/layout.ts';
 import { slotResources } from '../condor/startd.ts';
 import { agentPaths, type AgentConfig } from '../config/options.ts';
 import type { Logger } from '../log/logger.ts';
+import { prepareCondorCgroups, type CondorCgroups } from './condor-cgroups.ts';
 import { JobCgroups } from './job-cgroups.ts';
 import { PlacementServer } from './placement-server.ts';
 import type { IsolationPlan } from './plan.ts';
@@ -13,6 +15,8 @@ export interface RunningIsolation {
   jobs: JobCgroups;
   tree: CgroupTree;
   placement: PlacementServer;
+  /** Whether HTCondor's own cgroup code nests each job's cgroup in the agent's. */
+  condor: CondorCgroups;
   stop(): Promise<void>;
 }
 
@@ -38,6 +42,9 @@ export async function startIsolation(
   if (!plan.cgroups || !plan.tree) return undefined;
   const { config, layout, machineName, slot } = input;
   const delegation = await delegate(plan.tree, slot.memoryMiB * 1048576);
+  const condor: CondorCgroups = plan.layout
+    ? await prepareCondorCgroups(plan.layout, await readFile('/proc/self/mountinfo', 'utf8'))
+    : { nested: false, reason: 'no cgroup layout' };
   log.info(
     {
       event: 'cgroups-delegated',
@@ -46,6 +53,7 @@ export async function startIsolation(
       hierarchies: plan.tree.hierarchies,
       moved: delegation.moved,
       removedLeftovers: delegation.removedLeftovers,
+      htcondorCgroups: condor.nested ? 'nested' : 'off',
     },
     `cgroup v${plan.tree.version}: agent in ${plan.tree.hierarchies[0] ?? '?'}/agent, jobs under jobs/`,
   );
@@ -58,7 +66,13 @@ export async function startIsolation(
     onFinished,
     knownSize: input.knownSize,
     onPlaced: input.onPlaced,
+    condor,
   });
+  if (!condor.nested)
+    log.warn(
+      { event: 'htcondor-cgroups-off', reason: condor.reason },
+      `HTCondor's own job cgroups are off (${condor.reason}): a job over its memory is killed by the agent's cgroup, not held`,
+    );
   const placement = new PlacementServer(
     join(agentPaths.runtimeDir, 'placement'),
     (request) => jobs.place(request),
@@ -71,6 +85,7 @@ export async function startIsolation(
     jobs,
     tree: plan.tree,
     placement,
+    condor,
     stop: async () => {
       await jobs.stop();
       await placement.stop();

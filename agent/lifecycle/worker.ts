@@ -11,9 +11,10 @@ import { condorLayout, type CondorLayout } from '../condor/layout.ts';
 import { LogForwarder } from '../condor/log-forwarder.ts';
 import { parseDaemonLogLine } from '../condor/log-line.ts';
 import { MasterProcess } from '../condor/master.ts';
-import { listSiteConfig, prepareCondorDirs } from '../condor/prepare.ts';
+import { closeExecuteDir, listSiteConfig, prepareCondorDirs } from '../condor/prepare.ts';
 import { renderCondorConfig } from '../condor/render-config.ts';
 import { SlotSizes } from '../condor/slot-sizes.ts';
+import { ensureSlotAccounts, type SlotAccount } from '../condor/slot-users.ts';
 import { startdSlots } from '../condor/startd.ts';
 import { agentPaths, type AgentConfig } from '../config/options.ts';
 import { CvmfsManager } from '../cvmfs/manager.ts';
@@ -49,6 +50,7 @@ interface Configured {
   attributes: Record<string, string>;
   jobAttrs: Record<string, string>;
   jobWrapper: string | undefined;
+  slotAccounts: SlotAccount[];
 }
 
 type Outcome<T> = { kind: 'advertised'; ads: T } | { kind: 'failed'; error: AgentError } | { kind: 'stop'; request: StopRequest };
@@ -199,6 +201,13 @@ export class Worker {
         'job isolation is incomplete',
       );
     log.info({ event: 'resources-decided', ...resources }, `slot: ${resources.cpus} CPUs, ${resources.memoryMiB} MiB`);
+    // Accounts can only be made as root; elsewhere (a development run) HTCondor runs every job as the agent's user.
+    const slotAccounts = process.getuid?.() === 0 ? await ensureSlotAccounts(Math.max(1, Math.ceil(resources.cpus))) : undefined;
+    if (slotAccounts)
+      log.info(
+        { event: 'slot-users-ready', accounts: slotAccounts.accounts.length, created: slotAccounts.created },
+        `jobs of slot1_N run as ${slotAccounts.accounts[0]?.name.replace(/1$/, 'N')}`,
+      );
 
     const name = machineName(trace.hostname, {
       containerId: trace.containerId,
@@ -230,7 +239,15 @@ export class Worker {
     );
     // Mounted before HTCondor starts: the first slot ad already says which repositories work.
     await this.cvmfs.start();
-    return { plan, resources, name, attributes: { ...machineAttributes(trace), ...config.attributes }, jobAttrs, jobWrapper };
+    return {
+      plan,
+      resources,
+      name,
+      attributes: { ...machineAttributes(trace), ...config.attributes },
+      jobAttrs,
+      jobWrapper,
+      slotAccounts: slotAccounts?.accounts ?? [],
+    };
   }
 
   /** Phase 2: HTCondor's configuration, its logs forwarded, condor_master supervised, then the admin side. */
@@ -252,6 +269,8 @@ export class Worker {
         namespaces: c.plan.namespaces,
         cvmfsAdFile: this.cvmfs.configured ? this.cvmfs.adFile : undefined,
         gpus: await hasGpuDevices(),
+        slotAccounts: c.slotAccounts,
+        condorCgroups: this.isolation?.condor.nested === true,
       }),
     );
     log.info(
@@ -272,6 +291,9 @@ export class Worker {
         this.slotSizes.observe(parsed.msg);
         if (parsed.msg.startsWith('Initial update sent to collector')) this.initialUpdateAt = Date.now();
       }
+      // HTCondor's own OOM detection, in its nested job cgroup (on v1 the kill is counted there, not in the slot's).
+      if (entry.daemon === 'starter' && entry.slot && /^(?:\(pid:\d+\) )?Process pid \d+ was OOM killed$/.test(parsed.msg))
+        this.isolation?.jobs.noteOomKill(entry.slot);
       this.recent.push(`${entry.file}: ${entry.line}`);
       // The CVMFS cron job starts every 2 s; its start lines are routine, kept at debug.
       const level = parsed.msg.startsWith('STARTD_CRON job WNCVMFS started') ? 'debug' : parsed.level;
@@ -376,6 +398,7 @@ export class Worker {
       onStart: (start) => {
         status.counters.jobsStarted += 1;
         this.idle?.observe(true, Date.now());
+        this.isolation?.jobs.noteJobId(start.starterPid, start.jobId);
         void this.isolation?.jobs.checkStarter(start.starterPid);
         const slot = this.isolation?.jobs.running.find((job) => job.starterPid === start.starterPid)?.slot;
         const where = { jobId: start.jobId, ...(slot ? { slot } : {}), starterPid: start.starterPid };
@@ -476,6 +499,7 @@ export class Worker {
 
   private announce(ads: SlotAd[]): void {
     this.status.advertised = true;
+    void closeExecuteDir(this.layout); // after the startd's own chmod at its start (again after a master restart)
     this.log.info(
       {
         event: 'startd-advertised',
