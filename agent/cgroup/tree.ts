@@ -13,10 +13,12 @@ export type JobController = (typeof jobControllers)[number];
 const cleanupControllers = ['freezer', 'devices'] as const;
 
 /**
- * Bounds for walking a job's cgroup subtree: HTCondor hands its job cgroup to the job's user, who may create
- * sub-cgroups in it, so the walk is untrusted input (a job could make thousands).
+ * Bounds for one walk of a job's cgroup subtree: HTCondor hands its job cgroup to the job's user, who may create
+ * sub-cgroups in it, so the walk is untrusted input (a job could make thousands, or a chain thousands deep). The
+ * walk is breadth-first, so the slot's cgroup and HTCondor's are always in it; what lies beyond the bounds is found
+ * by its processes' /proc/<pid>/cgroup instead (JobCgroups), and removed by later walks as the nearer part goes.
  */
-export const subtreeLimits = { maxDirs: 256, maxDepth: 8 } as const;
+export const subtreeLimits = { maxDirs: 1024, maxDepth: 64 } as const;
 
 /**
  * The container's own cgroup, in every hierarchy that holds a job controller (several on v1, one on v2), and the
@@ -94,21 +96,26 @@ export class CgroupTree {
 
   /**
    * A cgroup and its sub-cgroups, deepest first (the order they can be removed in), relative paths; bounded by
-   * `subtreeLimits` (beyond them the rest is not seen: the kill and the removal then fail and are tried again).
+   * `subtreeLimits`, nearest first: the cgroup itself is always there.
    */
   async subtree(relative: string, root = this.roots.get('memory')?.dir ?? this.hierarchies[0]): Promise<string[]> {
     if (!root) return [];
-    const found: string[] = [];
-    const walk = async (dir: string, depth: number): Promise<void> => {
-      if (found.length >= subtreeLimits.maxDirs) return;
-      if (depth < subtreeLimits.maxDepth) {
+    const found: string[] = [relative];
+    let level = [relative];
+    for (let depth = 0; depth < subtreeLimits.maxDepth && level.length > 0 && found.length < subtreeLimits.maxDirs; depth++) {
+      const next: string[] = [];
+      for (const dir of level) {
         const entries = await readdir(posix.join(root, dir), { withFileTypes: true }).catch(() => []);
-        for (const entry of entries) if (entry.isDirectory()) await walk(posix.join(dir, entry.name), depth + 1);
+        for (const entry of entries) {
+          if (!entry.isDirectory() || found.length >= subtreeLimits.maxDirs) continue;
+          const child = posix.join(dir, entry.name);
+          found.push(child);
+          next.push(child);
+        }
       }
-      if (found.length < subtreeLimits.maxDirs) found.push(dir);
-    };
-    await walk(relative, 0);
-    return found;
+      level = next;
+    }
+    return found.reverse();
   }
 
   /** PIDs in a cgroup and every sub-cgroup of it (v1's cgroup.procs lists only a cgroup's own members). */

@@ -77,31 +77,44 @@ export async function ensureSlotAccounts(
   const groups = entries(await readFile(files.group, 'utf8').catch(() => ''));
   const shadow = entries(await readFile(files.shadow, 'utf8').catch(() => ''));
   const missing: SlotAccount[] = [];
+  const ours = (entry: string[] | undefined, a: SlotAccount, idField: number): boolean =>
+    entry !== undefined && entry[0] === a.name && entry[idField] === String(a.uid);
   for (const account of accounts) {
     const byName = passwd.find((e) => e[0] === account.name);
     const byUid = passwd.find((e) => e[2] === String(account.uid));
-    if (byName && byName[2] === String(account.uid)) continue;
-    const clash = byName ?? byUid;
-    if (clash || groups.some((e) => e[0] === account.name || e[2] === String(account.uid)))
+    // A group of ours without its account: an earlier start stopped between the two files.
+    const group = groups.find((e) => e[0] === account.name || e[2] === String(account.uid));
+    if (ours(byName, account, 2) && (group === undefined || ours(group, account, 2))) continue;
+    const clash = (byName && !ours(byName, account, 2)) || (byUid && !ours(byUid, account, 2)) ? (byName ?? byUid) : undefined;
+    const groupClash = group !== undefined && !ours(group, account, 2);
+    if (clash || groupClash)
       throw new AgentError(
         'WN_ERR_CONFIG',
-        `slot account ${account.name} (uid ${account.uid}) clashes with the image's account ${clash?.[0] ?? 'or group'} in ${files.passwd}: ` +
-          `jobs of two slots would share a uid; remove that account from the image`,
+        `slot account ${account.name} (uid and gid ${account.uid}) clashes with ` +
+          (clash ? `the account ${clash[0]} in ${files.passwd}` : `the group ${group?.[0]} in ${files.group}`) +
+          `: jobs of two slots would share an id; remove it from the image`,
       );
     missing.push(account);
   }
   await append(
     files.group,
-    missing.map((a) => `${a.name}:x:${a.uid}:`),
+    missing.filter((a) => !groups.some((e) => ours(e, a, 2))).map((a) => `${a.name}:x:${a.uid}:`),
   );
   await append(
     files.passwd,
-    missing.map((a) => `${a.name}:x:${a.uid}:${a.uid}:wn-agent ${a.slot}:/:/bin/bash`),
+    missing.filter((a) => !passwd.some((e) => ours(e, a, 2))).map((a) => `${a.name}:x:${a.uid}:${a.uid}:wn-agent ${a.slot}:/:/bin/bash`),
   );
-  // '*': no password can ever match, yet the account is not "locked" (sshd refuses locked accounts, ssh_to_job needs it).
-  await append(
-    files.shadow,
-    missing.filter((a) => !shadow.some((e) => e[0] === a.name)).map((a) => `${a.name}:*:20000:0:99999:7:::`),
-  );
+  // '*': no password can ever match, yet the account is not "locked" (sshd refuses locked accounts, ssh_to_job needs
+  // it). Only where the image has a shadow file at all.
+  if (
+    await stat(files.shadow).then(
+      () => true,
+      () => false,
+    )
+  )
+    await append(
+      files.shadow,
+      accounts.filter((a) => !shadow.some((e) => e[0] === a.name)).map((a) => `${a.name}:*:20000:0:99999:7:::`),
+    );
   return { created: missing.length, accounts };
 }

@@ -49,20 +49,28 @@ export async function prepareCondorCgroups(layout: CgroupLayout, mountinfo: stri
     return { nested: false, reason: `the memory hierarchy is mounted at ${memory.mountPoint}, not ${cgroupRoot}/memory` };
   const relative = posix.relative(memory.mountPoint, memory.dir);
   const joint = posix.join(cgroupRoot, 'cpu,cpuacct');
-  if (!(await isDirectory(joint))) {
+  const mounted = new Set(parseMountInfo(mountinfo).map((m) => m.mountPoint));
+  // A joint hierarchy (or the symlink systemd hosts have) is used as it is; an empty directory (an earlier run's
+  // mkdir whose bind failed) is bound over.
+  const usable =
+    mounted.has(joint) ||
+    (await lstat(joint).then(
+      (s) => s.isSymbolicLink(),
+      () => false,
+    ));
+  if (!usable) {
     const cpuacct = layout.controllers.get('cpuacct');
     if (!cpuacct || cpuacct.version !== 1) return { nested: false, reason: 'no cpuacct cgroup controller' };
     if (posix.relative(cpuacct.mountPoint, cpuacct.dir) !== relative)
       return { nested: false, reason: 'the cpuacct and memory hierarchies place this container at different paths' };
     try {
-      await mkdir(joint);
+      if (!(await isDirectory(joint))) await mkdir(joint);
     } catch (error) {
       return { nested: false, reason: `cannot create ${joint}: ${(error as Error).message}` };
     }
     const bound = await runBounded('mount', ['--bind', cpuacct.mountPoint, joint], { timeoutMs: 5000 });
     if (!bound.ok) return { nested: false, reason: `cannot bind ${cpuacct.mountPoint} at ${joint}: ${bound.why}` };
   }
-  const mounted = new Set(parseMountInfo(mountinfo).map((m) => m.mountPoint));
   for (const dir of condorV1Dirs) {
     const path = posix.join(cgroupRoot, dir);
     if (dir !== 'cpu,cpuacct' && !mounted.has(path)) return { nested: false, reason: `${path} is not a mounted cgroup hierarchy` };

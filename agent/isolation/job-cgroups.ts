@@ -3,6 +3,7 @@ import { join, posix } from 'node:path';
 import { jobLimits, limitWrites, type JobLimitOptions, type JobLimits, type LimitWrite } from '../cgroup/job-limits.ts';
 import type { CgroupTree } from '../cgroup/tree.ts';
 import { jobsParent } from '../cgroup/delegate.ts';
+import { memoryCgroupPath, processesUnder } from '../cgroup/members.ts';
 import { readJobUsage } from '../cgroup/usage.ts';
 import { PollLoop } from '../util/poll-loop.ts';
 import { withDeadline } from '../util/wait.ts';
@@ -34,6 +35,8 @@ export interface RunningJob {
   oomSeen?: boolean;
   /** Processes killed after the starter was gone. */
   leftoversKilled?: number;
+  /** The cgroup's path as /proc/<pid>/cgroup names it (memory controller), to find processes a walk does not reach. */
+  procPath?: string;
 }
 
 export interface JobCgroupOptions extends JobLimitOptions {
@@ -120,6 +123,7 @@ export class JobCgroups {
   async place({ pid, slot }: PlacementRequest): Promise<PlacementAnswer> {
     const began = process.hrtime.bigint();
     let cgroup = posix.join(jobsParent, slot);
+    let procPath: string | undefined;
     const [known, leftover] = await Promise.all([this.knownSize(slot).catch(() => undefined), this.tree.procs(cgroup)]);
     const limits = this.limitsFor(known ?? this.fallback);
     if (this.jobs.has(cgroup) || leftover.length > 0) cgroup = `${cgroup}.${pid}`;
@@ -130,6 +134,7 @@ export class JobCgroups {
       const memberOf = await readFile(`/proc/${pid}/cgroup`, 'utf8');
       if (!memberOf.split('\n').some((line) => line.endsWith(`/${cgroup}`)))
         throw new Error(`pid ${pid} is not in ${cgroup} after the move`);
+      procPath = memoryCgroupPath(memberOf);
     } catch (error) {
       await this.tree.remove(cgroup).catch(() => undefined);
       this.log.error(
@@ -140,6 +145,7 @@ export class JobCgroups {
     }
     const placementMs = Number(process.hrtime.bigint() - began) / 1e6;
     const job: RunningJob = { slot, cgroup, starterPid: pid, limits, placedAt: Date.now(), verified: false };
+    if (procPath?.endsWith(`/${cgroup}`)) job.procPath = procPath;
     if (this.condor.nested) job.condorBase = this.condor.base(cgroup);
     if (known) {
       job.sized = Promise.resolve();
@@ -244,9 +250,14 @@ export class JobCgroups {
     for (const job of [...this.jobs.values()]) {
       try {
         const pids = await this.tree.procsDeep(job.cgroup);
-        if (pids.length === 0) await this.finish(job);
-        else if (!pids.includes(job.starterPid)) await this.killLeftovers(job, pids);
-        else if (!job.verified) await this.verify(job, pids);
+        if (pids.includes(job.starterPid)) {
+          if (!job.verified) await this.verify(job, pids);
+          continue;
+        }
+        // The starter is gone: whatever is still in the job's cgroups, at any depth, is left over.
+        const left = job.procPath ? [...new Set([...pids, ...(await processesUnder(job.procPath))])] : pids;
+        if (left.length === 0) await this.finish(job);
+        else await this.killLeftovers(job, left);
       } catch (error) {
         this.log.warn(
           { event: 'job-cgroup-error', slot: job.slot, cgroup: job.cgroup, error: (error as Error).message },

@@ -48,3 +48,32 @@ describe('limitWrites', () => {
     ]);
   });
 });
+
+describe('memory headroom for the starter beside a nested HTCondor cgroup', () => {
+  const headroom = 64 * 1048576;
+  const writesOf = (version: 1 | 2, extra?: number): string[] =>
+    limitWrites(jobLimits({ cpus: 1, memoryMiB: 512 }, { pidsMax: 0, cpuHardLimit: false }, version, extra), version).map(
+      (w) => `${w.controller}/${w.file}=${w.value}`,
+    );
+
+  it("keeps the job's memory at the slot's and records the headroom apart", () => {
+    const limits = jobLimits({ cpus: 1, memoryMiB: 512 }, { pidsMax: 0, cpuHardLimit: false }, 1, headroom);
+    expect(limits.memoryBytes).toBe(512 * 1048576);
+    expect(limits.memoryHeadroomBytes).toBe(headroom);
+    expect(jobLimits({ cpus: 1, memoryMiB: 512 }, { pidsMax: 0, cpuHardLimit: false }, 1, 0)).not.toHaveProperty('memoryHeadroomBytes');
+  });
+
+  it('v1: memory.limit_in_bytes of the slot cgroup is the slot memory plus the headroom', () => {
+    expect(writesOf(1, headroom)).toContain(`memory/memory.limit_in_bytes=${512 * 1048576 + headroom}`);
+    expect(writesOf(1)).toContain(`memory/memory.limit_in_bytes=${512 * 1048576}`);
+  });
+
+  it('v2: memory.max of the slot cgroup is the slot memory plus the headroom, still without swap', () => {
+    expect(writesOf(2, headroom)).toEqual([
+      `memory/memory.max=${512 * 1048576 + headroom}`,
+      'memory/memory.swap.max=0',
+      'cpu/cpu.weight=100',
+    ]);
+    expect(writesOf(2)).toContain(`memory/memory.max=${512 * 1048576}`);
+  });
+});

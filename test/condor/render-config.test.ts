@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { condorLayout } from '../../agent/condor/layout.ts';
 import { renderCondorConfig, type RenderInput } from '../../agent/condor/render-config.ts';
+import { slotAccounts } from '../../agent/condor/slot-users.ts';
 import { parseConfig } from '../../agent/config/parse.ts';
 
 function render(raw: Parameters<typeof parseConfig>[0], siteConfigFiles: string[] = [], extra: Partial<RenderInput> = {}): string {
@@ -88,6 +89,45 @@ describe('renderCondorConfig', () => {
       '/usr/local/libexec/wn-agent/job-wrapper',
     );
     expect(settings(render({})).has('USER_JOB_WRAPPER')).toBe(false);
+  });
+
+  it('runs the jobs of each dynamic slot as its own account when the agent made them, else leaves HTCondor its default', () => {
+    const s = settings(render({}, [], { slotAccounts: slotAccounts(4) }));
+    expect(s.get('SLOT1_1_USER')).toBe('wnslot1');
+    expect(s.get('SLOT1_4_USER')).toBe('wnslot4');
+    expect(s.has('SLOT1_5_USER')).toBe(false);
+    expect(s.get('DEDICATED_EXECUTE_ACCOUNT_REGEXP')).toBe('wnslot[0-9]+');
+    expect(s.get('MODIFY_REQUEST_EXPR_REQUESTCPUS')).toBe('max({1, quantize(RequestCpus, {1})})');
+    const without = settings(render({}));
+    expect([...without.keys()].filter((k) => /^SLOT1_\d+_USER$/.test(k) || k.startsWith('DEDICATED_'))).toEqual([]);
+  });
+
+  it("finds Debian's condor_ssh_to_job pieces: LIB for the sshd template, the image's sshd", () => {
+    for (const s of [settings(render({})), settings(render({}, [], { condorCgroups: true, slotAccounts: slotAccounts(1) }))]) {
+      expect(s.get('LIB')).toBe('/usr/lib/condor');
+      expect(s.get('SSH_TO_JOB_SSHD')).toBe('/usr/sbin/sshd');
+      expect(s.get('ENABLE_SSH_TO_JOB')).toBe('True');
+    }
+  });
+
+  it("lets HTCondor hold a job over its memory only where its cgroup code nests the job's cgroup", () => {
+    const nested = settings(render({}, [], { condorCgroups: true }));
+    expect(nested.get('CGROUP_MEMORY_LIMIT_POLICY')).toBe('hard');
+    expect(nested.get('MEMORY_USAGE_METRIC')).toBe('((ImageSize+1023)/1024)');
+    const alone = settings(render({}, [], { condorCgroups: false }));
+    expect(alone.has('CGROUP_MEMORY_LIMIT_POLICY')).toBe(false);
+    expect(alone.has('MEMORY_USAGE_METRIC')).toBe(false);
+    expect(settings(render({})).has('CGROUP_MEMORY_LIMIT_POLICY')).toBe(false);
+  });
+
+  it('gives no daemon a BASE_CGROUP: only the starter wrapper sets one, per starter', () => {
+    for (const condorCgroups of [false, true]) {
+      const text = render({}, [], { condorCgroups, starterWrapper: '/usr/local/libexec/wn-agent/starter-wrapper' });
+      expect(settings(text).get('BASE_CGROUP')).toBe('');
+      // No per-daemon override (STARTD.BASE_CGROUP, STARTER.BASE_CGROUP) either.
+      expect(text.split('\n').filter((l) => !l.startsWith('#') && l.includes('BASE_CGROUP'))).toEqual(['BASE_CGROUP =']);
+      expect(settings(text).get('STARTER')).toBe('/usr/local/libexec/wn-agent/starter-wrapper');
+    }
   });
 
   it('includes site files last, in the given order, so they can override anything', () => {

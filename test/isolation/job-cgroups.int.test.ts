@@ -2,6 +2,7 @@ import { readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discoverFromText } from '../../agent/cgroup/discover.ts';
+import { starterHeadroomBytes } from '../../agent/isolation/job-cgroups.ts';
 import { waitFor } from '../../agent/util/wait.ts';
 import { podman } from '../support/exec.ts';
 import { testPool as pool, type Worker } from '../support/pool.ts';
@@ -59,16 +60,23 @@ describe('each job in its own nested cgroups and namespaces', () => {
     const memRoot = await containerCgroup('memory');
     const cpuRoot = await containerCgroup('cpu');
     const jobMem = join(memRoot, cgroup);
-    const jobPids = await procs(jobMem);
-    expect(jobPids.length).toBeGreaterThan(1); // the starter and the job's processes
+    // The starter in the slot's cgroup; the job in HTCondor's own cgroup nested in it (HTCondor holds it to its memory).
+    const [starterPid] = await procs(jobMem);
+    const nested = (await readdir(jobMem, { withFileTypes: true })).filter((e) => e.isDirectory() && e.name.startsWith('condor_'));
+    expect(nested.map((e) => e.name)).toEqual([expect.stringMatching(new RegExp(`^condor_.*_${cgroup.slice(5)}@`))]);
+    const condorMem = join(jobMem, nested[0]?.name ?? '');
+    const jobPids = await procs(condorMem);
+    expect(starterPid).toBeGreaterThan(0);
+    expect(jobPids.length).toBeGreaterThan(0);
     for (const pid of jobPids) {
       const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).split('\n');
       const mem = lines.find((line) => /:memory:/.test(line));
       const cpu = lines.find((line) => /:cpu(,|:)/.test(line));
-      expect(mem).toMatch(new RegExp(`/libpod-[0-9a-f]{64}/${cgroup}$`)); // nested under the container's cgroup, not the container's own
-      expect(cpu).toMatch(new RegExp(`/libpod-[0-9a-f]{64}/${cgroup}$`));
+      // Nested under the container's cgroup and the slot's, not the container's own.
+      expect(mem).toMatch(new RegExp(`/libpod-[0-9a-f]{64}/${cgroup}/condor_[^/]+$`));
+      expect(cpu).toMatch(new RegExp(`/libpod-[0-9a-f]{64}/${cgroup}$`)); // CPU weight: the slot's (the agent's)
     }
-    expect(await procs(join(cpuRoot, cgroup))).toEqual(jobPids);
+    expect((await procs(join(cpuRoot, cgroup))).sort()).toEqual([starterPid, ...jobPids].sort());
 
     // The limit is the dynamic slot's Memory (request_memory 100 is rounded up by the schedd to 128).
     const [slotMemory] = await waitFor(
@@ -78,7 +86,9 @@ describe('each job in its own nested cgroups and namespaces', () => {
       },
       { timeoutMs: 30_000, intervalMs: 500, what: 'dynamic slot in the collector' },
     );
-    expect(Number(await readFile(join(jobMem, 'memory.limit_in_bytes'), 'utf8'))).toBe(Number(slotMemory) * 1048576);
+    // HTCondor's cgroup holds the job to the slot's Memory; the slot's own adds the starter's headroom.
+    expect(Number(await readFile(join(condorMem, 'memory.limit_in_bytes'), 'utf8'))).toBe(Number(slotMemory) * 1048576);
+    expect(Number(await readFile(join(jobMem, 'memory.limit_in_bytes'), 'utf8'))).toBe(Number(slotMemory) * 1048576 + starterHeadroomBytes);
     expect(started.limits).toMatchObject({ memoryBytes: Number(slotMemory) * 1048576, pidsMax: 200 });
 
     // Namespaces: the agent's (= tini's, the container's) against the job's.
@@ -99,7 +109,7 @@ describe('each job in its own nested cgroups and namespaces', () => {
     expect(finished).toMatchObject({ cgroup, oomKilled: false, isolationVerified: true });
   });
 
-  it('a job allocating four times its request is stopped by its own cgroup; a job beside it completes', async () => {
+  it('a job allocating four times its request is stopped by its own cgroup and held; a job beside it completes', async () => {
     const hog = await pool.submit(
       submitLines([
         'executable = /usr/bin/node',
@@ -124,9 +134,11 @@ describe('each job in its own nested cgroups and namespaces', () => {
     );
     const finished = await jobEvent('job-finished', `${hog}.0`);
     expect(finished).toMatchObject({ oomKilled: true });
-    const [hogDone] = await pool.waitForHistory(hog, 1, ['ExitBySignal', 'ExitSignal']);
-    expect(hogDone).toEqual(['true', '9']);
-    expect(await pool.exec(['cat', `hog.${hog}.out`], { user: 'submitter' })).not.toContain('survived');
+    const [held] = await pool.waitForQueue(hog, 'JobStatus == 5', ['HoldReasonCode', 'HoldReasonSubCode']);
+    expect(held).toEqual(['34', '0']); // HTCondor's own hold for a job over its cgroup memory limit
+    await pool.exec(['condor_rm', String(hog)]);
+    // A held job's output is not transferred; whatever came back must not say it survived.
+    expect(await pool.exec(['sh', '-c', `cat hog.${hog}.out 2>/dev/null || true`], { user: 'submitter' })).not.toContain('survived');
     const [nbDone] = await pool.waitForHistory(neighbour, 1, ['JobStatus', 'ExitCode']);
     expect(nbDone).toEqual(['4', '0']);
     expect(await pool.exec(['cat', `nb.${neighbour}.out`], { user: 'submitter' })).toBe('neighbour ok\n');
@@ -179,8 +191,8 @@ describe('each job in its own nested cgroups and namespaces', () => {
     const memRoot = await containerCgroup('memory');
     const limitOf = async (cgroup: unknown): Promise<number> =>
       Number(await readFile(join(memRoot, String(cgroup), 'memory.limit_in_bytes'), 'utf8'));
-    expect(await limitOf(startA?.cgroup)).toBe(128 * 1048576);
-    expect(await limitOf(startB?.cgroup)).toBe(384 * 1048576); // request_memory rounded up to 128 MiB steps by the schedd
+    expect(await limitOf(startA?.cgroup)).toBe(128 * 1048576 + starterHeadroomBytes);
+    expect(await limitOf(startB?.cgroup)).toBe(384 * 1048576 + starterHeadroomBytes); // request_memory rounded up to 128 MiB steps by the schedd
     // Both sizes came from StartLog before the starters started, not from a question to the startd afterwards.
     const placed = (await worker.jsonLogs()).filter((l) => l.event === 'job-placed').slice(-2); // these two jobs
     expect(placed.map((l) => [l.limitsFrom, (l.limits as { memoryBytes: number }).memoryBytes]).sort()).toEqual([

@@ -57,11 +57,15 @@ export class TestPool {
   }
 
   /** Writes files into the submitter's home and submits as that (non-root) user; returns the cluster ID. */
-  async submit(submitFile: string, files: Record<string, { text: string; mode?: string }> = {}): Promise<number> {
+  async submit(
+    submitFile: string,
+    files: Record<string, { text: string; mode?: string }> = {},
+    { user = 'submitter' }: { user?: string } = {},
+  ): Promise<number> {
     for (const [name, file] of Object.entries(files)) {
-      await this.exec(['sh', '-c', `cat > ${name} && chmod ${file.mode ?? '0644'} ${name}`], { user: 'submitter', input: file.text });
+      await this.exec(['sh', '-c', `cat > ${name} && chmod ${file.mode ?? '0644'} ${name}`], { user, input: file.text });
     }
-    const out = await this.exec(['condor_submit', '-terse', '-'], { user: 'submitter', input: submitFile });
+    const out = await this.exec(['condor_submit', '-terse', '-'], { user, input: submitFile });
     const cluster = /^(\d+)\./.exec(out.trim())?.[1];
     if (!cluster) throw new Error(`condor_submit printed no cluster: ${out}`);
     return Number(cluster);
@@ -75,6 +79,30 @@ export class TestPool {
         return done.length >= count ? done : undefined;
       },
       { timeoutMs, intervalMs: 1000, what: `cluster ${cluster} in condor_history` },
+    );
+  }
+
+  /** A second (third ...) ordinary user of the access point, made once. */
+  async ensureUser(name: string): Promise<void> {
+    await this.exec(['sh', '-c', `id ${name} >/dev/null 2>&1 || useradd -m ${name}`]);
+  }
+
+  /** condor_q -af over every user's jobs of a cluster, once `constraint` holds for `count` of them. */
+  waitForQueue(cluster: number, constraint: string, attrs: readonly string[], count = 1, timeoutMs = 180_000): Promise<string[][]> {
+    return waitFor(
+      async () => {
+        const out = await this.exec([
+          'condor_q',
+          '-allusers',
+          '-constraint',
+          `ClusterId == ${cluster} && (${constraint})`,
+          '-af:t',
+          ...attrs,
+        ]);
+        const found = rows(out);
+        return found.length >= count ? found : undefined;
+      },
+      { timeoutMs, intervalMs: 1000, what: `cluster ${cluster} in condor_q with ${constraint}` },
     );
   }
 

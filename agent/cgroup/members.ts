@@ -1,0 +1,27 @@
+import { readdir, readFile } from 'node:fs/promises';
+
+/** At most this many /proc entries are read in one scan (pid_max is 4M on 64-bit kernels; a container has far fewer). */
+const maxProcEntries = 65_536;
+
+/** The memory controller's cgroup path of a process, as /proc/<pid>/cgroup names it (v1 "N:memory:/p", v2 "0::/p"). */
+export function memoryCgroupPath(procCgroup: string): string | undefined {
+  const lines = procCgroup.split('\n');
+  const v1 = lines.find((line) => /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:/.test(line));
+  const line = v1 ?? lines.find((line) => line.startsWith('0::'));
+  return line?.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
+}
+
+/**
+ * Processes whose memory cgroup is `path` or below it, found from /proc rather than from the cgroup tree: a job can
+ * nest sub-cgroups deeper than a bounded walk of the tree reaches, but every process names its own cgroup.
+ */
+export async function processesUnder(path: string): Promise<number[]> {
+  const found: number[] = [];
+  const entries = (await readdir('/proc').catch(() => [])).filter((e) => /^\d+$/.test(e)).slice(0, maxProcEntries);
+  for (const entry of entries) {
+    const text = await readFile(`/proc/${entry}/cgroup`, 'utf8').catch(() => '');
+    const own = memoryCgroupPath(text);
+    if (own !== undefined && (own === path || own.startsWith(`${path}/`))) found.push(Number(entry));
+  }
+  return found;
+}
