@@ -40,9 +40,13 @@ export async function delegate(tree: CgroupTree, jobsMemoryBytes: number | undef
   if (tree.version === 2) {
     const root = tree.hierarchies[0];
     if (root) {
+      // io too where the container has it: HTCondor's own v2 cgroup code enables it for the job's cgroup. One write
+      // enables all or none, so without io the three are written alone.
       const enable = '+cpu +memory +pids';
-      await writeFile(posix.join(root, 'cgroup.subtree_control'), enable);
-      await writeFile(posix.join(root, jobsParent, 'cgroup.subtree_control'), enable);
+      for (const dir of [root, posix.join(root, jobsParent)]) {
+        const file = posix.join(dir, 'cgroup.subtree_control');
+        await writeFile(file, `${enable} +io`).catch(() => writeFile(file, enable));
+      }
     }
   }
   if (jobsMemoryBytes !== undefined) {

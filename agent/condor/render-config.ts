@@ -142,7 +142,7 @@ export function renderCondorConfig(input: RenderInput): string {
         ]
       : []),
     ...(starterWrapper ? [`STARTER = ${starterWrapper}`] : []),
-    `USE_PID_NAMESPACES = ${namespaces ? 'True' : 'False'}`,
+    `USE_PID_NAMESPACES = ${namespaces && config.jobPidNamespaces ? 'True' : 'False'}`,
     ...(namespaces ? ['MOUNT_UNDER_SCRATCH = /tmp,/var/tmp'] : []),
     ...(cvmfsAdFile
       ? [

@@ -42,6 +42,11 @@ export interface AgentConfig {
   jobPidsMax: number;
   /** Cap each job's CPU time at its slot's Cpus, not only weight it. */
   jobCpuHardLimit: boolean;
+  /**
+   * HTCondor gives each job its own PID namespace (USE_PID_NAMESPACES). Off, on cgroup v2 HTCondor 23.9's own cgroup
+   * code can hold a job over its memory (with both on, 23.9 cannot put the job in its cgroup: HTCONDOR-2590).
+   */
+  jobPidNamespaces: boolean;
   /** How long the starter wrapper waits for the agent to place a job before it refuses to run it. */
   placementTimeoutMs: number;
   cvmfs: CvmfsConfig;
@@ -105,6 +110,7 @@ export const defaults = {
   jobIsolation: 'required',
   jobPidsMax: '4096',
   jobCpuHardLimit: 'false',
+  jobPidNamespaces: 'true',
   placementTimeout: '10s',
   cvmfsMode: 'auto',
   cvmfsMountRoot: '/cvmfs',

@@ -269,6 +269,7 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     jobIsolation: oneOf<JobIsolationMode>('job-isolation', raw.jobIsolation ?? defaults.jobIsolation, jobIsolationModes),
     jobPidsMax: wholeNumber('job-pids-max', raw.jobPidsMax ?? defaults.jobPidsMax),
     jobCpuHardLimit: boolean('job-cpu-hard-limit', raw.jobCpuHardLimit ?? defaults.jobCpuHardLimit),
+    jobPidNamespaces: boolean('job-pid-namespaces', raw.jobPidNamespaces ?? defaults.jobPidNamespaces),
     placementTimeoutMs: duration('placement-timeout', raw.placementTimeout ?? defaults.placementTimeout, { min: 1000 }),
     cvmfs: cvmfs(raw),
     idleTimeoutMs: optionalDuration('idle-timeout', raw.idleTimeout),

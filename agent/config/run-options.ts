@@ -38,6 +38,10 @@ export const runOptions = [
   { flag: 'job-isolation', describe: `per-job cgroups and namespaces: required, best-effort or off (default ${defaults.jobIsolation})` },
   { flag: 'job-pids-max', describe: `pids.max of each job's cgroup, 0 for none (default ${defaults.jobPidsMax})` },
   { flag: 'job-cpu-hard-limit', describe: `cap each job's CPU time at its slot's Cpus (default ${defaults.jobCpuHardLimit})` },
+  {
+    flag: 'job-pid-namespaces',
+    describe: `each job in its own PID namespace (default ${defaults.jobPidNamespaces}); false lets HTCondor 23.9 hold jobs over their memory on cgroup v2`,
+  },
   { flag: 'cvmfs-repositories', describe: 'CVMFS repositories the worker needs, comma-separated (atlas.cern.ch,cms.cern.ch)' },
   { flag: 'cvmfs-optional-repositories', describe: 'CVMFS repositories advertised when healthy, not required' },
   {

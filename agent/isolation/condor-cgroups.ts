@@ -1,6 +1,6 @@
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat, mkdir, readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { CgroupLayout } from '../cgroup/discover.ts';
+import type { CgroupDir, CgroupLayout } from '../cgroup/discover.ts';
 import { parseMountInfo } from '../util/mountinfo.ts';
 import { runBounded } from '../util/run.ts';
 
@@ -11,7 +11,22 @@ import { runBounded } from '../util/run.ts';
  * The starter wrapper gives each starter its own BASE_CGROUP (the agent's cgroup for that slot); HTCondor then makes
  * <BASE_CGROUP>/condor_<execute dir>_<slot> for the job, sets its memory limit to the slot's Memory and watches it.
  */
-export type CondorCgroups = { nested: true; base: (jobCgroup: string) => string } | { nested: false; reason: string };
+export type CondorCgroups =
+  | {
+      nested: true;
+      /** BASE_CGROUP for the starter of the agent's job cgroup `jobCgroup`. */
+      base: (jobCgroup: string) => string;
+      /**
+       * v2: the starter goes into this leaf of the slot's cgroup, not the slot's cgroup itself. HTCondor puts its job
+       * cgroup under the parent of the starter's (<slot>/<BASE_CGROUP>/...), and a v2 cgroup with a process in it
+       * cannot hand controllers to children ("no internal processes").
+       */
+      starterLeaf?: string;
+    }
+  | { nested: false; reason: string };
+
+/** The controllers HTCondor 23's v2 code enables, in one write (if one is missing, none is enabled). */
+export const condorV2Controllers = ['cpu', 'io', 'memory', 'pids'] as const;
 
 /** Where HTCondor 23 (ProcFamilyDirectCgroupV1) looks for each v1 hierarchy: fixed paths, one joint cpu,cpuacct. */
 const cgroupRoot = '/sys/fs/cgroup';
@@ -33,18 +48,14 @@ const isDirectory = (path: string): Promise<boolean> =>
  * (on the slot's cgroup, one level up).
  *
  * v2: HTCondor 23.9 registers a job in its cgroup from inside the job's new PID namespace with the PID the parent
- * namespace gave it, which fails (fixed in 23.10.1 and 23.0.16, HTCONDOR-2590): with USE_PID_NAMESPACES its cgroup
- * code cannot be used, and the agent keeps the job's cgroup alone.
+ * namespace gave it, which fails and the job does not start (fixed in 23.10.1 and 23.0.16, HTCONDOR-2590): with
+ * USE_PID_NAMESPACES its cgroup code cannot be used, and the agent keeps the job's cgroup alone. Without them
+ * (--job-pid-namespaces false) it nests, as on v1.
  */
-export async function prepareCondorCgroups(layout: CgroupLayout, mountinfo: string): Promise<CondorCgroups> {
+export async function prepareCondorCgroups(layout: CgroupLayout, mountinfo: string, options: V2Options): Promise<CondorCgroups> {
   const memory = layout.controllers.get('memory');
   if (!memory) return { nested: false, reason: 'no memory cgroup controller' };
-  if (memory.version === 2)
-    return {
-      nested: false,
-      reason:
-        'cgroup v2: HTCondor 23.9 cannot put a job that has its own PID namespace into a cgroup of its own (HTCONDOR-2590, fixed in 23.10.1)',
-    };
+  if (memory.version === 2) return prepareV2(memory, options);
   if (memory.mountPoint !== posix.join(cgroupRoot, 'memory'))
     return { nested: false, reason: `the memory hierarchy is mounted at ${memory.mountPoint}, not ${cgroupRoot}/memory` };
   const relative = posix.relative(memory.mountPoint, memory.dir);
@@ -76,4 +87,31 @@ export async function prepareCondorCgroups(layout: CgroupLayout, mountinfo: stri
     if (dir !== 'cpu,cpuacct' && !mounted.has(path)) return { nested: false, reason: `${path} is not a mounted cgroup hierarchy` };
   }
   return { nested: true, base: (jobCgroup) => posix.join(relative, jobCgroup) };
+}
+
+interface V2Options {
+  /** HTCondor gives jobs their own PID namespaces (USE_PID_NAMESPACES). */
+  pidNamespaces: boolean;
+  /** This process's /proc/self/cgroup, after it moved into the agent's leaf. */
+  selfCgroup: string;
+}
+
+async function prepareV2(memory: CgroupDir, { pidNamespaces, selfCgroup }: V2Options): Promise<CondorCgroups> {
+  if (pidNamespaces)
+    return {
+      nested: false,
+      reason:
+        'cgroup v2 with PID namespaces: HTCondor 23.9 cannot put a job that has its own PID namespace into a cgroup of its own (HTCONDOR-2590, fixed in 23.10.1); --job-pid-namespaces false lets it',
+    };
+  if (memory.mountPoint !== cgroupRoot)
+    return { nested: false, reason: `the cgroup v2 tree is mounted at ${memory.mountPoint}, not ${cgroupRoot}` };
+  // HTCondor finds its place from /proc/self/cgroup under /sys/fs/cgroup: that must name the directory the agent uses.
+  const self = /^0::(\/.*)$/m.exec(selfCgroup)?.[1];
+  if (self === undefined || posix.dirname(posix.join(cgroupRoot, self)) !== memory.dir)
+    return { nested: false, reason: `/proc/self/cgroup (${self ?? 'no v2 line'}) does not name ${memory.dir} under ${cgroupRoot}` };
+  const available = (await readFile(posix.join(memory.dir, 'cgroup.controllers'), 'utf8').catch(() => '')).split(/\s+/);
+  const missing = condorV2Controllers.filter((c) => !available.includes(c));
+  if (missing.length > 0)
+    return { nested: false, reason: `the container's cgroup lacks the ${missing.join(', ')} controller(s) HTCondor enables` };
+  return { nested: true, base: () => 'htcondor', starterLeaf: 'starter' };
 }

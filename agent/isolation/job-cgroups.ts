@@ -9,7 +9,7 @@ import { PollLoop } from '../util/poll-loop.ts';
 import { withDeadline } from '../util/wait.ts';
 import { jobIdIn } from '../condor/scratch.ts';
 import type { Logger } from '../log/logger.ts';
-import type { CondorCgroups } from './condor-cgroups.ts';
+import { condorV2Controllers, type CondorCgroups } from './condor-cgroups.ts';
 import type { PlacementAnswer, PlacementRequest } from './placement-server.ts';
 
 /** The starter (and an ssh_to_job sshd) beside HTCondor's job cgroup in the slot's: not charged to the job. */
@@ -43,6 +43,8 @@ export interface JobCgroupOptions extends JobLimitOptions {
   /** HTCondor's EXECUTE: the starter writes its job ad to dir_<starter pid>/.job.ad there. */
   executeDir: string;
   pollMs: number;
+  /** Jobs get their own PID namespaces: a job counts as started once it is seen in one (else once it is seen at all). */
+  pidNamespaces?: boolean;
 }
 
 export interface JobCgroupsInput {
@@ -127,16 +129,20 @@ export class JobCgroups {
     const [known, leftover] = await Promise.all([this.knownSize(slot).catch(() => undefined), this.tree.procs(cgroup)]);
     const limits = this.limitsFor(known ?? this.fallback);
     if (this.jobs.has(cgroup) || leftover.length > 0) cgroup = `${cgroup}.${pid}`;
+    const leaf = this.condor.nested ? this.condor.starterLeaf : undefined;
+    const starterIn = leaf ? posix.join(cgroup, leaf) : cgroup;
     try {
-      await this.tree.create(cgroup);
+      await this.tree.create(starterIn);
       await this.writeLimits(cgroup, limits);
-      await this.tree.move(cgroup, pid);
+      if (leaf) await this.tree.write('memory', cgroup, 'cgroup.subtree_control', condorV2Controllers.map((c) => `+${c}`).join(' '));
+      await this.tree.move(starterIn, pid);
       const memberOf = await readFile(`/proc/${pid}/cgroup`, 'utf8');
-      if (!memberOf.split('\n').some((line) => line.endsWith(`/${cgroup}`)))
-        throw new Error(`pid ${pid} is not in ${cgroup} after the move`);
-      procPath = memoryCgroupPath(memberOf);
+      if (!memberOf.split('\n').some((line) => line.endsWith(`/${starterIn}`)))
+        throw new Error(`pid ${pid} is not in ${starterIn} after the move`);
+      const path = memoryCgroupPath(memberOf);
+      procPath = path && leaf ? posix.dirname(path) : path;
     } catch (error) {
-      await this.tree.remove(cgroup).catch(() => undefined);
+      await this.tree.removeDeep(cgroup).catch(() => undefined);
       this.log.error(
         { event: 'job-placement-failed', slot, pid, cgroup, error: (error as Error).message },
         `${slot}: cannot confine the starter; the job goes back to the queue`,
@@ -318,7 +324,8 @@ export class JobCgroups {
       const [pidNs, mntNs] = await Promise.all([nsLink(pid, 'pid'), nsLink(pid, 'mnt')]);
       inJob.push({ pid, ...(pidNs ? { pidNs } : {}), ...(mntNs ? { mntNs } : {}) });
     }
-    const isolated = inJob.filter((p) => p.pidNs && p.pidNs !== ownPid);
+    // Without PID namespaces (--job-pid-namespaces false) the job's own processes are what is looked for.
+    const isolated = this.options.pidNamespaces === false ? inJob : inJob.filter((p) => p.pidNs && p.pidNs !== ownPid);
     if (isolated.length === 0) return;
     job.verified = true;
     job.jobId ??= await jobIdOf(this.options.executeDir, job.starterPid);

@@ -43,7 +43,10 @@ export async function startIsolation(
   const { config, layout, machineName, slot } = input;
   const delegation = await delegate(plan.tree, slot.memoryMiB * 1048576);
   const condor: CondorCgroups = plan.layout
-    ? await prepareCondorCgroups(plan.layout, await readFile('/proc/self/mountinfo', 'utf8'))
+    ? await prepareCondorCgroups(plan.layout, await readFile('/proc/self/mountinfo', 'utf8'), {
+        pidNamespaces: plan.namespaces && config.jobPidNamespaces,
+        selfCgroup: await readFile('/proc/self/cgroup', 'utf8'),
+      })
     : { nested: false, reason: 'no cgroup layout' };
   log.info(
     {
@@ -61,7 +64,13 @@ export async function startIsolation(
     tree: plan.tree,
     resourcesOf: (slotName) => slotResources(layout.configFile, layout.log, machineName, slotName),
     fallback: slot,
-    options: { pidsMax: config.jobPidsMax, cpuHardLimit: config.jobCpuHardLimit, executeDir: layout.execute, pollMs: 250 },
+    options: {
+      pidsMax: config.jobPidsMax,
+      cpuHardLimit: config.jobCpuHardLimit,
+      executeDir: layout.execute,
+      pollMs: 250,
+      pidNamespaces: plan.namespaces && config.jobPidNamespaces,
+    },
     log,
     onFinished,
     knownSize: input.knownSize,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs INSIDE the cgroup v2 test VM (scripts/vm/run.sh), as root, on a systemd-less host with podman's cgroupfs
 # manager: the same local pool as the other integration tests, then for each OCI runtime (crun, runc) one worker
-# that runs an isolation job, a memory hog beside a neighbour, and a drain with a job running.
+# that runs an isolation job (with a second pool user's job probing its scratch, and condor_ssh_to_job into it), a
+# memory hog beside a neighbour, and a drain with a job running; then one worker with --job-pid-namespaces false,
+# where HTCondor's own cgroup code holds a job over its memory, and a job that leaves a daemon behind.
 # It only collects facts (cgroupfs files, /proc, condor_history, the agent's own log lines) into $RESULTS/<runtime>/;
 # test/isolation/cgroup-v2.int.test.ts on the host judges them. Every wait is on an observed fact with a deadline.
 set -uo pipefail
@@ -34,15 +36,17 @@ wait_for() {
 # The worker's log line for an event (and optional extra fixed string, e.g. a job ID), once it is there.
 event_line() { podman logs "$1" 2>/dev/null | grep -F "\"event\":\"$2\"" | grep -F -- "${3:-}" | head -1; }
 
-submit() { # submit LINES REQUIREMENTS: as the pool's unprivileged submitter, on this worker; prints the cluster
-  podman exec -i -u submitter -w /home/submitter "$CM" condor_submit -terse - <<<"$1
+submit() { # submit LINES REQUIREMENTS [USER]: as a pool's unprivileged submitter, on this worker; prints the cluster
+  local user=${3:-submitter}
+  podman exec -i -u "$user" -w "/home/$user" "$CM" condor_submit -terse - <<<"$1
 should_transfer_files = YES
 log = v2.log
 $2
 queue" | sed -n 's/^\([0-9]*\)\..*/\1/p'
 }
-put_file() { # put_file NAME MODE CONTENT: into the submitter's home on the central manager
-  podman exec -i -u submitter -w /home/submitter "$CM" sh -c "cat > $1 && chmod $2 $1" <<<"$3"
+put_file() { # put_file NAME MODE CONTENT [USER]: into a submitter's home on the central manager
+  local user=${4:-submitter}
+  podman exec -i -u "$user" -w "/home/$user" "$CM" sh -c "cat > $1 && chmod $2 $1" <<<"$3"
 }
 # What an operator would look at when a step did not happen: the worker's log, the queue, the startd's view.
 diagnose() { # diagnose RUNTIME_DIR WORKER WHY
@@ -64,6 +68,17 @@ podman image exists "$WN_IMAGE_TAG" || { log "$WN_IMAGE_TAG is not in the guest'
 
 # The pool: scripts/pool.sh unchanged (its central manager runs under the default runtime, crun).
 bash "$REPO/scripts/pool.sh" up "$POOL" >"$RESULTS/pool-up.log" 2>&1 || { cat "$RESULTS/pool-up.log"; exit 1; }
+podman exec "$CM" useradd -m submitter2 # a second pool user, whose job probes another's scratch
+# What the second user's job tries against the scratch directory it is given: each line ok or denied.
+put_file probe.sh 0755 '#!/bin/sh
+t=$1
+echo "user=$(id -un)"
+ls "$t" >/dev/null 2>&1 && echo "list: ok" || echo "list: denied"
+cat "$t/.chirp.config" >/dev/null 2>&1 && echo "chirp: ok" || echo "chirp: denied"
+cat "$t/.job.ad" >/dev/null 2>&1 && echo "job-ad: ok" || echo "job-ad: denied"
+touch "$t/planted" 2>/dev/null && echo "write: ok" || echo "write: denied"
+mkfifo "$t/.wn-agent-reply" 2>/dev/null && echo "fifo: ok" || echo "fifo: denied"
+cat /var/lib/wn-agent/condor/log/StartLog >/dev/null 2>&1 && echo "daemon-log: ok" || echo "daemon-log: denied"' submitter2
 phase pool-up
 
 for runtime in $RUNTIMES; do
@@ -99,7 +114,7 @@ for runtime in $RUNTIMES; do
   req="requirements = Machine == \"$machine\""
 
   # 1. Isolation: a job that reports its PID, cgroup and /tmp while the scenario reads its cgroup from the host.
-  put_file iso.sh 0755 $'#!/bin/sh\necho "pid=$$"\necho "cgroup=$(cat /proc/self/cgroup)"\necho "tmp=$(ls -A /tmp | wc -l)"\nsleep 45\necho done'
+  put_file iso.sh 0755 $'#!/bin/sh\necho "pid=$$"\necho "user=$(id -un)"\necho "cgroup=$(cat /proc/self/cgroup)"\necho "tmp=$(ls -A /tmp | wc -l)"\nsleep 100\necho done'
   iso=$(submit "executable = iso.sh
 output = iso.\$(Cluster).out
 error = iso.\$(Cluster).err
@@ -123,7 +138,23 @@ request_cpus = 1" "$req")
       echo "tini pidns=$(readlink /proc/$pid/ns/pid) mntns=$(readlink /proc/$pid/ns/mnt) cgroupns=$(readlink /proc/$pid/ns/cgroup)"
       echo "host cgroupns=$(readlink /proc/self/ns/cgroup)"
     } >"$out/iso-cgroup.txt"
-    podman exec "$CM" condor_status -constraint "Machine == \"$machine\" && DynamicSlot =?= true" -af:t Name Memory Cpus >"$out/iso-slots.txt" 2>&1
+    podman exec "$CM" condor_status -constraint "Machine == \"$machine\" && DynamicSlot =?= true" -af:t Name Memory Cpus HasSshd >"$out/iso-slots.txt" 2>&1
+    # While it runs: a second pool user's job probes its scratch, and its owner logs in with condor_ssh_to_job.
+    starter=$(wait_for "attributes of $iso.0" 120 event_line "$w" job-attributes-recorded "\"jobId\":\"$iso.0\"" |
+      sed -n 's/.*"starterPid":\([0-9]*\).*/\1/p')
+    probe=$(submit "executable = probe.sh
+arguments = /var/lib/wn-agent/condor/execute/dir_$starter
+output = probe.\$(Cluster).out
+request_memory = 64" "$req" submitter2)
+    echo "$probe" >"$out/probe-cluster"
+    for _ in $(seq 1 20); do
+      podman exec -u submitter -w /home/submitter "$CM" timeout 120 condor_ssh_to_job "$iso.0" \
+        'pwd; id -un; cat /proc/self/cgroup' >"$out/ssh.out" 2>"$out/ssh.err" && grep -q /dir_ "$out/ssh.out" && break
+      sleep 3
+    done
+    wait_for "probe $probe in history" 300 history_of "$probe" JobStatus ExitCode >"$out/probe-history.txt" \
+      || diagnose "$out" "$w" "not seen: probe $probe in history"
+    podman exec -u submitter2 -w /home/submitter2 "$CM" cat "probe.$probe.out" >"$out/probe.out" 2>&1
   fi
   wait_for "iso $iso in history" 300 history_of "$iso" JobStatus ExitCode >"$out/iso-history.txt" \
     || { diagnose "$out" "$w" "not seen: iso $iso in history"; podman rm -f "$w" >/dev/null 2>&1; continue; }
@@ -172,6 +203,40 @@ request_memory = 64" "$req")
   podman rm -f "$w" >/dev/null 2>&1
   # Nothing of the worker's cgroups left behind.
   [ -d "$root" ] && echo present >"$out/cgroup-after" || echo gone >"$out/cgroup-after"
+
+  # 5. A site that turned PID namespaces off: HTCondor's own cgroup code then nests the job's cgroup in the slot's
+  # and holds a job over its memory itself; a job that leaves a daemon behind leaves nothing running.
+  w2=wn-$POOL-w2-$runtime
+  podman --runtime "$runtime" run -d --name "$w2" --hostname "$w2" --privileged --network "wn-$POOL" --label "wn-pool=$POOL" \
+    --memory 1536m -e CONDOR_HOST="$CM" \
+    -v "/var/tmp/wn-pool-$POOL/POOL:/etc/condor/passwords-orig.d/POOL:ro" \
+    -v "$REPO/scripts/pool/worker-test.conf:/etc/wn-agent/condor.d/50-test.conf:ro" \
+    "$WN_IMAGE_TAG" run --job-pid-namespaces false >"$out/w2-container-id" 2>"$out/w2-run.err" || { cat "$out/w2-run.err"; continue; }
+  if ! wait_for "$w2 startd-advertised" 600 event_line "$w2" startd-advertised >/dev/null; then
+    podman logs "$w2" >"$out/w2-worker.log" 2>&1
+    podman rm -f "$w2" >/dev/null 2>&1
+    continue
+  fi
+  req2="requirements = Machine == \"$w2-$(head -c 12 "$out/w2-container-id")\""
+  put_file hog2.sh 0755 $'#!/bin/sh\nexec node -e \'const a = []; for (let i = 0; i < 50; i++) a.push(Buffer.alloc(1 << 24, 1)); console.log("survived")\''
+  put_file daemon.sh 0755 $'#!/bin/sh\n( setsid env -i /bin/sleep 601 </dev/null >/dev/null 2>&1 & )\necho "daemon left"'
+  hog2=$(submit "executable = hog2.sh
+output = hog2.\$(Cluster).out
+request_memory = 200" "$req2")
+  daemon=$(submit "executable = daemon.sh
+output = daemon.\$(Cluster).out
+request_memory = 64" "$req2")
+  echo "$hog2 $daemon" >"$out/w2-clusters"
+  held() { podman exec "$CM" condor_q -allusers -constraint "ClusterId == $1 && JobStatus == 5" -af:t HoldReasonCode HoldReasonSubCode HoldReason MemoryUsage; }
+  wait_for "hog2 $hog2 held" 300 held "$hog2" >"$out/hog2-held.txt" || diagnose "$out" "$w2" "not seen: hog2 $hog2 held"
+  podman exec "$CM" condor_rm "$hog2" >/dev/null 2>&1
+  wait_for "daemon job $daemon in history" 300 history_of "$daemon" JobStatus ExitCode >"$out/daemon-history.txt" \
+    || diagnose "$out" "$w2" "not seen: daemon job $daemon in history"
+  wait_for "daemon job finished" 120 event_line "$w2" job-finished "\"jobId\":\"$daemon.0\"" >/dev/null
+  podman exec "$w2" sh -c 'pgrep -af "^/bin/sleep 601"; find /sys/fs/cgroup/jobs -mindepth 1 -type d' >"$out/w2-left.txt" 2>&1
+  podman logs "$w2" >"$out/w2-worker.log" 2>&1
+  podman rm -f "$w2" >/dev/null 2>&1
+  phase "$runtime-no-pid-ns"
 done
 
 bash "$REPO/scripts/pool.sh" down "$POOL" >/dev/null 2>&1

@@ -34,8 +34,8 @@ describe('delegate', () => {
     expect(result.moved).toBe(2);
     // A real cgroup.procs takes one PID per write; the fake file keeps the last.
     expect(await readFile(join(root, 'agent', 'cgroup.procs'), 'utf8')).toBe('7');
-    expect(await readFile(join(root, 'cgroup.subtree_control'), 'utf8')).toBe('+cpu +memory +pids');
-    expect(await readFile(join(root, 'jobs', 'cgroup.subtree_control'), 'utf8')).toBe('+cpu +memory +pids');
+    expect(await readFile(join(root, 'cgroup.subtree_control'), 'utf8')).toBe('+cpu +memory +pids +io'); // a plain file takes the first write
+    expect(await readFile(join(root, 'jobs', 'cgroup.subtree_control'), 'utf8')).toBe('+cpu +memory +pids +io');
     expect(await readFile(join(root, 'jobs', 'memory.max'), 'utf8')).toBe(String(2 * 2 ** 30));
   });
 

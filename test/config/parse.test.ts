@@ -38,6 +38,7 @@ describe('parseConfig', () => {
       jobIsolation: 'required',
       jobPidsMax: 4096,
       jobCpuHardLimit: false,
+      jobPidNamespaces: true,
       placementTimeoutMs: 10_000,
       cvmfs: {
         required: [],

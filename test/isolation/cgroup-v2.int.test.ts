@@ -54,8 +54,8 @@ interface JobProc {
   mntns: string;
 }
 
-async function events(runtime: string): Promise<Record<string, unknown>[]> {
-  return (await text(`${runtime}/worker.log`)).split('\n').flatMap((line) => {
+async function events(runtime: string, log = 'worker.log'): Promise<Record<string, unknown>[]> {
+  return (await text(`${runtime}/${log}`)).split('\n').flatMap((line) => {
     try {
       const parsed = JSON.parse(line) as unknown;
       return parsed && typeof parsed === 'object' ? [parsed as Record<string, unknown>] : [];
@@ -101,6 +101,8 @@ async function collect(): Promise<void> {
       })
       .filter((p) => p.cgroup !== ''); // a short-lived process of the job that ended between cgroup.procs and /proc
     const all = await events(runtime);
+    const agentEvents = (list: Record<string, unknown>[]): Record<string, unknown>[] =>
+      list.filter((e) => typeof e.event === 'string' && e.source !== 'condor');
     facts.runtimes[runtime] = {
       inspect: await text(`${runtime}/inspect`),
       cgroupns: (await text(`${runtime}/cgroupns`)).split(' '),
@@ -120,6 +122,15 @@ async function collect(): Promise<void> {
       drainHistory: rows(await text(`${runtime}/drain-history.txt`)),
       exitCode: await text(`${runtime}/exit-code`),
       cgroupAfter: await text(`${runtime}/cgroup-after`),
+      probeOut: await text(`${runtime}/probe.out`),
+      probeHistory: rows(await text(`${runtime}/probe-history.txt`)),
+      sshOut: await text(`${runtime}/ssh.out`),
+      sshErr: await text(`${runtime}/ssh.err`),
+      hog2Held: rows(await text(`${runtime}/hog2-held.txt`)),
+      daemonHistory: rows(await text(`${runtime}/daemon-history.txt`)),
+      w2Left: await text(`${runtime}/w2-left.txt`),
+      w2Clusters: await text(`${runtime}/w2-clusters`),
+      w2Events: agentEvents(await events(runtime, 'w2-worker.log')),
       clusters: {
         iso: await text(`${runtime}/iso-cluster`),
         hogNeighbour: await text(`${runtime}/hog-clusters`),
@@ -219,6 +230,51 @@ describe.skipIf(skip).each(runtimes)('a worker under %s on cgroup v2 (cgroupfs m
       expect(containerId).toBe(f().containerId);
       expect(taskId).toBe(`wn-v2-w-${runtime}`);
     }
+  });
+
+  it("two pool users' jobs run as their slots' own accounts: the second cannot list, read, write or plant into the first's scratch", () => {
+    const probe = String(f().probeOut);
+    expect(f().probeHistory).toEqual([['4', '0']]);
+    for (const what of ['list', 'chirp', 'job-ad', 'write', 'fifo', 'daemon-log']) expect(probe, probe).toContain(`${what}: denied`);
+    const userOf = (out: string): string | undefined => /^user=(\S+)$/m.exec(out)?.[1];
+    expect(userOf(probe)).toMatch(/^wnslot\d+$/);
+    expect(userOf(String(f().isoOut))).toMatch(/^wnslot\d+$/);
+    expect(userOf(probe)).not.toBe(userOf(String(f().isoOut)));
+  });
+
+  it("condor_ssh_to_job lands in the job's scratch, as its account, in the job's slot cgroup; HasSshd is advertised", () => {
+    const { iso, isoSlots, machine } = f();
+    const slot = (isoSlots as string[][]).find(([name]) => name === `${String(iso.cgroup).slice(5)}@${machine}`);
+    expect(slot?.[3]).toBe('true');
+    const [pwd, user, cgroup] = String(f().sshOut).split('\n');
+    expect(pwd, String(f().sshErr)).toMatch(/\/var\/lib\/wn-agent\/condor\/execute\/dir_\d+$/);
+    expect(user).toMatch(/^wnslot\d+$/);
+    expect(cgroup).toContain(`/${String(iso.cgroup)}`);
+  });
+
+  it("with PID namespaces (HTCondor 23.9 on v2), HTCondor's cgroup code stays off and the worker says why", () => {
+    expect(event('htcondor-cgroups-off')?.reason).toMatch(/HTCONDOR-2590/);
+  });
+
+  it("with --job-pid-namespaces false, HTCondor's own cgroup holds a job over its memory: code 34, subcode 0, limit and peak", () => {
+    const [code, subcode, reason = '', memoryUsage] = (f().hog2Held as string[][])[0] ?? [];
+    expect([code, subcode]).toEqual(['34', '0']);
+    const text =
+      /Job has gone over cgroup memory limit of 256 megabytes\. Peak usage: (\d+) megabytes\. {2}Consider resubmitting with a higher request_memory\./.exec(
+        reason,
+      );
+    expect(text, reason).not.toBeNull();
+    expect(Number(text?.[1])).toBeGreaterThanOrEqual(0.9 * 256);
+    expect(Number(memoryUsage)).toBeGreaterThanOrEqual(0.9 * 256);
+    const w2 = f().w2Events as Record<string, unknown>[];
+    expect(w2.find((e) => e.event === 'cgroups-delegated')).toMatchObject({ htcondorCgroups: 'nested' });
+    const [hog2] = String(f().w2Clusters).split(' ');
+    expect(w2.find((e) => e.event === 'job-finished' && e.jobId === `${hog2}.0`)).toMatchObject({ oomKilled: true });
+  });
+
+  it('a job that leaves a daemon behind (new session, empty environment) leaves nothing running and no cgroup', () => {
+    expect(f().daemonHistory).toEqual([['4', '0']]);
+    expect(f().w2Left).toBe('');
   });
 
   it('a drain (SIGTERM) with a job running loses nothing: the job completes once, the agent exits 0, no cgroup is left', () => {
