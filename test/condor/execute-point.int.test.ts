@@ -87,48 +87,65 @@ describe('memory, as HTCondor reports it', () => {
 
 describe('one account per slot', () => {
   it("two pool users' jobs side by side: neither can list, read, write or plant into the other's scratch; both are traced", async () => {
-    const owner = await pool.submit(submitFile(worker, ['executable = owner.sh', 'output = owner.$(Cluster).out', 'request_memory = 64']), {
-      'owner.sh': {
-        text: '#!/bin/sh\necho "user=$(id -un)"\necho secret > mine\nchmod 600 mine\nsleep 40\nls -A\n',
-        mode: '0755',
-      },
-    });
-    const recorded = await worker.waitForEvent('job-attributes-recorded', (l) => l.jobId === `${owner}.0`, 120_000);
-    const scratch = `${execute}/dir_${String(recorded.starterPid)}`;
-    const probe = [
+    // side.sh TARGET LINGER: probes TARGET (another job's scratch, or "-"), then keeps a 0600 secret of its own in its
+    // scratch for LINGER seconds, then lists its scratch (anything planted in it would show).
+    const side = [
       '#!/bin/sh',
       't=$1',
       'echo "user=$(id -un)"',
-      'ls "$t" >/dev/null 2>&1 && echo "list: ok" || echo "list: denied"',
-      'cat "$t/mine" >/dev/null 2>&1 && echo "read: ok" || echo "read: denied"',
-      'cat "$t/.chirp.config" >/dev/null 2>&1 && echo "chirp: ok" || echo "chirp: denied"',
-      'cat "$t/.job.ad" >/dev/null 2>&1 && echo "job-ad: ok" || echo "job-ad: denied"',
-      'touch "$t/planted" 2>/dev/null && echo "write: ok" || echo "write: denied"',
-      'mkfifo "$t/.wn-agent-reply" 2>/dev/null && echo "fifo: ok" || echo "fifo: denied"',
-      'ls "$(dirname "$t")" >/dev/null 2>&1 && echo "execute-list: ok" || echo "execute-list: denied"',
-      'cat /var/lib/wn-agent/condor/log/StartLog >/dev/null 2>&1 && echo "daemon-log: ok" || echo "daemon-log: denied"',
+      'if [ "$t" != - ]; then',
+      '  ls "$t" >/dev/null 2>&1 && echo "list: ok" || echo "list: denied"',
+      '  cat "$t/mine" >/dev/null 2>&1 && echo "read: ok" || echo "read: denied"',
+      '  cat "$t/.chirp.config" >/dev/null 2>&1 && echo "chirp: ok" || echo "chirp: denied"',
+      '  cat "$t/.job.ad" >/dev/null 2>&1 && echo "job-ad: ok" || echo "job-ad: denied"',
+      '  touch "$t/planted" 2>/dev/null && echo "write: ok" || echo "write: denied"',
+      '  mkfifo "$t/.wn-agent-reply" 2>/dev/null && echo "fifo: ok" || echo "fifo: denied"',
+      '  ls "$(dirname "$t")" >/dev/null 2>&1 && echo "execute-list: ok" || echo "execute-list: denied"',
+      '  cat /var/lib/wn-agent/condor/log/StartLog >/dev/null 2>&1 && echo "daemon-log: ok" || echo "daemon-log: denied"',
+      'fi',
+      'echo secret > mine && chmod 600 mine',
+      'sleep "$2"',
+      'echo "own: $(ls -A | tr "\\n" " ")"',
       '',
     ].join('\n');
-    const intruder = await pool.submit(
-      submitFile(worker, ['executable = probe.sh', `arguments = ${scratch}`, 'output = probe.$(Cluster).out', 'request_memory = 64']),
-      { 'probe.sh': { text: probe, mode: '0755' } },
-      { user: 'submitter2' },
-    );
-    const [probed] = await pool.waitForHistory(intruder, 1, ['ExitCode', 'ChirpContainerId']);
-    const [done] = await pool.waitForHistory(owner, 1, ['ExitCode', 'ChirpContainerId']);
+    const files = { 'side.sh': { text: side, mode: '0755' } };
+    const job = (target: string, linger: number): string =>
+      submitFile(worker, [
+        'executable = side.sh',
+        `arguments = ${target} ${linger}`,
+        'output = side.$(Cluster).out',
+        'request_memory = 64',
+      ]);
+    const scratchOf = async (cluster: number): Promise<string> => {
+      const recorded = await worker.waitForEvent('job-attributes-recorded', (l) => l.jobId === `${cluster}.0`, 120_000);
+      return `${execute}/dir_${String(recorded.starterPid)}`;
+    };
+    // submitter's job; submitter2's job probes it; another of submitter's jobs probes submitter2's.
+    const first = await pool.submit(job('-', 60), files);
+    const second = await pool.submit(job(await scratchOf(first), 40), files, { user: 'submitter2' });
+    const third = await pool.submit(job(await scratchOf(second), 0), files);
     const id = await worker.id();
-    expect(probed).toEqual(['0', id]);
-    expect(done).toEqual(['0', id]);
-    const seen = await pool.exec(['cat', `probe.${intruder}.out`], { user: 'submitter2' });
-    const ownerOut = await pool.exec(['cat', `owner.${owner}.out`], { user: 'submitter' });
-    for (const what of ['list', 'read', 'chirp', 'job-ad', 'write', 'fifo', 'execute-list', 'daemon-log'])
-      expect(seen, seen).toContain(`${what}: denied`);
+    const outputs: string[] = [];
+    for (const [cluster, user] of [
+      [first, 'submitter'],
+      [second, 'submitter2'],
+      [third, 'submitter'],
+    ] as const) {
+      expect(await pool.waitForHistory(cluster, 1, ['ExitCode', 'ChirpContainerId'])).toEqual([['0', id]]);
+      outputs.push(await pool.exec(['cat', `side.${cluster}.out`], { user }));
+    }
+    const [firstOut = '', secondOut = '', thirdOut = ''] = outputs;
+    for (const probe of [secondOut, thirdOut])
+      for (const what of ['list', 'read', 'chirp', 'job-ad', 'write', 'fifo', 'execute-list', 'daemon-log'])
+        expect(probe, probe).toContain(`${what}: denied`);
     const userOf = (out: string): string | undefined => /^user=(\S+)$/m.exec(out)?.[1];
-    expect(userOf(seen)).toMatch(/^wnslot\d+$/);
-    expect(userOf(ownerOut)).toMatch(/^wnslot\d+$/);
-    expect(userOf(seen)).not.toBe(userOf(ownerOut));
-    expect(ownerOut).not.toContain('planted'); // the owner's own listing of its scratch at its end
-    expect(ownerOut).not.toContain('.wn-agent-reply');
+    for (const out of outputs) expect(userOf(out)).toMatch(/^wnslot\d+$/);
+    expect(userOf(secondOut)).not.toBe(userOf(firstOut));
+    expect(userOf(thirdOut)).not.toBe(userOf(secondOut));
+    for (const out of [firstOut, secondOut]) {
+      expect(out).toMatch(/^own: .*mine/m);
+      expect(out).not.toMatch(/planted|\.wn-agent-reply/);
+    }
   });
 });
 
