@@ -1,4 +1,4 @@
-import { readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { CgroupTree } from './tree.ts';
 
@@ -66,9 +66,12 @@ export async function removeLeftovers(tree: CgroupTree): Promise<string[]> {
   }
   for (const name of [...names].sort()) {
     const relative = posix.join(jobsParent, name);
-    if ((await tree.procs(relative)).length > 0) continue;
-    for (const root of tree.hierarchies) await rmdir(posix.join(root, relative)).catch(() => undefined);
-    removed.push(name);
+    if ((await tree.procsDeep(relative)).length > 0) continue; // HTCondor's nested cgroups count: v2's slot cgroup holds none itself
+    const gone = await tree.removeDeep(relative).then(
+      () => true,
+      () => false,
+    );
+    if (gone) removed.push(name);
   }
   return removed;
 }

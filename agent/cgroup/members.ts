@@ -25,3 +25,14 @@ export async function processesUnder(path: string): Promise<number[]> {
   }
   return found;
 }
+
+/**
+ * A process's start time (clock ticks since boot, field 22 of /proc/<pid>/stat): with its PID, what names one process
+ * for its whole life, where a PID alone can be handed to another process once the first is gone.
+ */
+export async function processStartTime(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // The command name (field 2) is in parentheses and may hold spaces or parentheses: count from the last ')'.
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields?.[19];
+}

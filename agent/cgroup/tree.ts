@@ -30,6 +30,7 @@ export class CgroupTree {
 
   /** Further v1 hierarchies to clean a job's cgroups out of (freezer, devices), when mounted. */
   readonly cleanupRoots: string[];
+  private readonly freezer: string | undefined;
 
   constructor(layout: CgroupLayout) {
     this.roots = new Map();
@@ -42,6 +43,8 @@ export class CgroupTree {
       .map((controller) => layout.controllers.get(controller))
       .filter((dir): dir is CgroupDir => dir !== undefined && dir.version === 1 && !own.has(dir.dir))
       .map((dir) => dir.dir);
+    const freezer = layout.controllers.get('freezer');
+    this.freezer = freezer?.version === 1 && this.cleanupRoots.includes(freezer.dir) ? freezer.dir : undefined;
   }
 
   get version(): 1 | 2 {
@@ -126,19 +129,40 @@ export class CgroupTree {
   }
 
   /**
-   * Removes a cgroup with every sub-cgroup, in every hierarchy (the cleanup ones too), deepest first; missing ones are
-   * fine. Throws (EBUSY) while a process is still in one: the caller tries again later.
+   * Removes a cgroup with every sub-cgroup, in every hierarchy (the cleanup ones too), deepest first, at any depth:
+   * a depth-first walk that removes each directory once its children are gone, at most `subtreeLimits.maxDirs`
+   * directories per hierarchy per call. Missing ones are fine; one that cannot go (a process still in it) does not
+   * stop the others. Throws if anything is left, so the caller tries again later and each try gets further.
    */
   async removeDeep(relative: string): Promise<void> {
+    let left: Error | undefined;
     for (const root of [...this.hierarchies, ...this.cleanupRoots]) {
-      for (const dir of await this.subtree(relative, root)) {
+      let budget: number = subtreeLimits.maxDirs;
+      const stack: { dir: string; expanded: boolean }[] = [{ dir: relative, expanded: false }];
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1] as { dir: string; expanded: boolean };
+        if (!top.expanded && budget > 0) {
+          top.expanded = true;
+          budget -= 1;
+          const entries = await readdir(posix.join(root, top.dir), { withFileTypes: true }).catch(() => []);
+          for (const entry of entries) if (entry.isDirectory()) stack.push({ dir: posix.join(top.dir, entry.name), expanded: false });
+          continue;
+        }
+        stack.pop();
         try {
-          await rmdir(posix.join(root, dir));
+          await rmdir(posix.join(root, top.dir));
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') left ??= error as Error;
         }
       }
+      if (budget === 0) left ??= new Error(`more than ${subtreeLimits.maxDirs} cgroups under ${relative}: removal goes on later`);
     }
+    if (left) throw left;
+  }
+
+  /** The freezer hierarchy's directory for this container, where mounted (v1). */
+  get freezerRoot(): string | undefined {
+    return this.freezer;
   }
 
   /** PIDs in a cgroup, as this PID namespace numbers them (the memory hierarchy, else the first one). */

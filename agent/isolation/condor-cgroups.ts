@@ -86,6 +86,9 @@ export async function prepareCondorCgroups(layout: CgroupLayout, mountinfo: stri
     const path = posix.join(cgroupRoot, dir);
     if (dir !== 'cpu,cpuacct' && !mounted.has(path)) return { nested: false, reason: `${path} is not a mounted cgroup hierarchy` };
   }
+  // The wrapper refuses a BASE_CGROUP it could not pass on safely (placement-server.ts): checked once here instead.
+  if (relative !== '' && !/^[A-Za-z0-9_.@-]+(?:\/[A-Za-z0-9_.@-]+)*$/.test(relative))
+    return { nested: false, reason: `this container's cgroup path ${relative} has characters HTCondor's BASE_CGROUP cannot carry here` };
   return { nested: true, base: (jobCgroup) => posix.join(relative, jobCgroup) };
 }
 
@@ -109,9 +112,10 @@ async function prepareV2(memory: CgroupDir, { pidNamespaces, selfCgroup }: V2Opt
   const self = /^0::(\/.*)$/m.exec(selfCgroup)?.[1];
   if (self === undefined || posix.dirname(posix.join(cgroupRoot, self)) !== memory.dir)
     return { nested: false, reason: `/proc/self/cgroup (${self ?? 'no v2 line'}) does not name ${memory.dir} under ${cgroupRoot}` };
-  const available = (await readFile(posix.join(memory.dir, 'cgroup.controllers'), 'utf8').catch(() => '')).split(/\s+/);
-  const missing = condorV2Controllers.filter((c) => !available.includes(c));
+  // What the agent enabled for the jobs subtree (delegate): each slot's cgroup passes these on to HTCondor's.
+  const enabled = (await readFile(posix.join(memory.dir, 'jobs', 'cgroup.subtree_control'), 'utf8').catch(() => '')).split(/\s+/);
+  const missing = condorV2Controllers.filter((c) => !enabled.includes(c));
   if (missing.length > 0)
-    return { nested: false, reason: `the container's cgroup lacks the ${missing.join(', ')} controller(s) HTCondor enables` };
+    return { nested: false, reason: `the jobs cgroup does not have the ${missing.join(', ')} controller(s) HTCondor enables for a job` };
   return { nested: true, base: () => 'htcondor', starterLeaf: 'starter' };
 }

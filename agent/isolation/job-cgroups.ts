@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import { jobLimits, limitWrites, type JobLimitOptions, type JobLimits, type LimitWrite } from '../cgroup/job-limits.ts';
 import type { CgroupTree } from '../cgroup/tree.ts';
 import { jobsParent } from '../cgroup/delegate.ts';
-import { memoryCgroupPath, processesUnder } from '../cgroup/members.ts';
+import { memoryCgroupPath, processesUnder, processStartTime } from '../cgroup/members.ts';
 import { readJobUsage } from '../cgroup/usage.ts';
 import { PollLoop } from '../util/poll-loop.ts';
 import { withDeadline } from '../util/wait.ts';
@@ -37,7 +37,14 @@ export interface RunningJob {
   leftoversKilled?: number;
   /** The cgroup's path as /proc/<pid>/cgroup names it (memory controller), to find processes a walk does not reach. */
   procPath?: string;
+  /** The starter's start time: with its PID, the starter itself, not a later process handed the same PID. */
+  starterStart?: string;
+  /** Polls since the starter was found gone; after many, the job's cgroups are looked at less often. */
+  afterStarter?: number;
 }
+
+/** Polls (250 ms each) of a job whose starter is gone before its cgroups are looked at only every `slowEvery`th. */
+const leftoverPolls = { fast: 40, slowEvery: 120 } as const;
 
 export interface JobCgroupOptions extends JobLimitOptions {
   /** HTCondor's EXECUTE: the starter writes its job ad to dir_<starter pid>/.job.ad there. */
@@ -126,7 +133,7 @@ export class JobCgroups {
     const began = process.hrtime.bigint();
     let cgroup = posix.join(jobsParent, slot);
     let procPath: string | undefined;
-    const [known, leftover] = await Promise.all([this.knownSize(slot).catch(() => undefined), this.tree.procs(cgroup)]);
+    const [known, leftover] = await Promise.all([this.knownSize(slot).catch(() => undefined), this.tree.procsDeep(cgroup)]);
     const limits = this.limitsFor(known ?? this.fallback);
     if (this.jobs.has(cgroup) || leftover.length > 0) cgroup = `${cgroup}.${pid}`;
     const leaf = this.condor.nested ? this.condor.starterLeaf : undefined;
@@ -152,6 +159,8 @@ export class JobCgroups {
     const placementMs = Number(process.hrtime.bigint() - began) / 1e6;
     const job: RunningJob = { slot, cgroup, starterPid: pid, limits, placedAt: Date.now(), verified: false };
     if (procPath?.endsWith(`/${cgroup}`)) job.procPath = procPath;
+    const started = await processStartTime(pid);
+    if (started !== undefined) job.starterStart = started;
     if (this.condor.nested) job.condorBase = this.condor.base(cgroup);
     if (known) {
       job.sized = Promise.resolve();
@@ -171,9 +180,9 @@ export class JobCgroups {
     for (const job of this.jobs.values()) if (job.starterPid === starterPid) job.jobId ??= jobId;
   }
 
-  /** HTCondor logged an OOM kill in this slot's job (StarterLog.<slot>: "Process pid N was OOM killed"). */
-  noteOomKill(slot: string): void {
-    for (const job of this.jobs.values()) if (job.slot === slot) job.oomSeen = true;
+  /** HTCondor's starter of this PID logged an OOM kill of its job (StarterLog.<slot>: "(pid:S) Process pid N was OOM killed"). */
+  noteOomKill(starterPid: number): void {
+    for (const job of this.jobs.values()) if (job.starterPid === starterPid) job.oomSeen = true;
   }
 
   /** The dynamic slot's own limits, replacing the partitionable slot's; on any failure the wider limits stay. */
@@ -252,15 +261,30 @@ export class JobCgroups {
     for (const job of this.jobs.values()) if (job.starterPid === starterPid && !job.verified) await this.verify(job);
   }
 
+  /** The starter this job was placed with still runs (the same PID and start time: PIDs are handed out again). */
+  private async starterAlive(job: RunningJob): Promise<boolean> {
+    const started = await processStartTime(job.starterPid);
+    return started !== undefined && (job.starterStart === undefined || started === job.starterStart);
+  }
+
   private async poll(): Promise<void> {
     for (const job of [...this.jobs.values()]) {
       try {
-        const pids = await this.tree.procsDeep(job.cgroup);
-        if (pids.includes(job.starterPid)) {
-          if (!job.verified) await this.verify(job, pids);
+        // While the starter runs, the job's cgroups are walked only until the job is seen: their size is the job's to
+        // choose, and what a poll costs must not be.
+        if (await this.starterAlive(job)) {
+          if (!job.verified) await this.verify(job, await this.tree.procsDeep(job.cgroup));
           continue;
         }
+        job.afterStarter = (job.afterStarter ?? 0) + 1;
+        if (job.afterStarter > leftoverPolls.fast && job.afterStarter % leftoverPolls.slowEvery !== 0) continue;
+        if (job.afterStarter === leftoverPolls.fast + 1)
+          this.log.warn(
+            { event: 'job-cgroup-stuck', jobId: job.jobId, slot: job.slot, cgroup: job.cgroup, leftoversKilled: job.leftoversKilled ?? 0 },
+            `${job.slot}: ${job.cgroup} still cannot be removed 10 s after its starter ended; trying every 30 s`,
+          );
         // The starter is gone: whatever is still in the job's cgroups, at any depth, is left over.
+        const pids = await this.tree.procsDeep(job.cgroup);
         const left = job.procPath ? [...new Set([...pids, ...(await processesUnder(job.procPath))])] : pids;
         if (left.length === 0) await this.finish(job);
         else await this.killLeftovers(job, left);
@@ -299,6 +323,8 @@ export class JobCgroups {
         )
       : false;
     for (const pid of pids) {
+      // Each PID is looked at again just before the kill: one that ended since the listing may be another's now.
+      if (!atOnce && job.procPath && !(await this.stillUnder(pid, job.procPath))) continue;
       try {
         if (!atOnce) process.kill(pid, 'SIGKILL');
         killed += 1;
@@ -306,6 +332,7 @@ export class JobCgroups {
         // already gone
       }
     }
+    await this.thaw(job);
     const first = job.leftoversKilled === undefined;
     job.leftoversKilled = (job.leftoversKilled ?? 0) + killed;
     if (first)
@@ -313,6 +340,22 @@ export class JobCgroups {
         { event: 'job-leftovers-killed', jobId: job.jobId, slot: job.slot, cgroup: job.cgroup, killed, pids: pids.slice(0, 20) },
         `${job.slot}: the starter is gone; ${killed} process(es) left in ${job.cgroup} killed`,
       );
+  }
+
+  private async stillUnder(pid: number, path: string): Promise<boolean> {
+    const own = memoryCgroupPath(await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => ''));
+    return own !== undefined && (own === path || own.startsWith(`${path}/`));
+  }
+
+  /**
+   * v1: a frozen process does not die of SIGKILL until it is thawed, and the job's user owns HTCondor's freezer cgroup
+   * (and any it made under it): every freezer.state below the slot's cgroup is set THAWED after the kill.
+   */
+  private async thaw(job: RunningJob): Promise<void> {
+    const root = this.tree.freezerRoot;
+    if (!root) return;
+    for (const dir of await this.tree.subtree(job.cgroup, root))
+      await writeFile(posix.join(root, dir, 'freezer.state'), 'THAWED').catch(() => undefined);
   }
 
   private async verifyNow(job: RunningJob, known?: number[]): Promise<void> {

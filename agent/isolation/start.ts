@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { delegate } from '../cgroup/delegate.ts';
+import { delegate, jobsParent } from '../cgroup/delegate.ts';
 import type { CgroupTree } from '../cgroup/tree.ts';
 import type { CondorLayout } from '../condor/layout.ts';
 import { slotResources } from '../condor/startd.ts';
 import { agentPaths, type AgentConfig } from '../config/options.ts';
 import type { Logger } from '../log/logger.ts';
 import { prepareCondorCgroups, type CondorCgroups } from './condor-cgroups.ts';
-import { JobCgroups } from './job-cgroups.ts';
+import { JobCgroups, starterHeadroomBytes } from './job-cgroups.ts';
 import { PlacementServer } from './placement-server.ts';
 import type { IsolationPlan } from './plan.ts';
 
@@ -77,6 +77,15 @@ export async function startIsolation(
     onPlaced: input.onPlaced,
     condor,
   });
+  // Each slot's cgroup holds its starter beside HTCondor's job cgroup: the jobs subtree takes the starters' headroom too,
+  // so that starters (and ssh_to_job sessions) of full slots cannot push the whole subtree over and kill a neighbour.
+  if (condor.nested)
+    await plan.tree.write(
+      'memory',
+      jobsParent,
+      plan.tree.version === 1 ? 'memory.limit_in_bytes' : 'memory.max',
+      String(slot.memoryMiB * 1048576 + Math.ceil(Math.max(1, slot.cpus)) * starterHeadroomBytes),
+    );
   if (!condor.nested)
     log.warn(
       { event: 'htcondor-cgroups-off', reason: condor.reason },

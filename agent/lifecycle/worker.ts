@@ -229,7 +229,18 @@ export class Worker {
     };
     this.isolation = await startIsolation(
       plan,
-      { config, layout, machineName: name, slot: resources, knownSize, onPlaced: (ms) => this.jobStartSteps.observe('placement', ms) },
+      {
+        config,
+        layout,
+        machineName: name,
+        slot: resources,
+        knownSize,
+        onPlaced: (ms) => {
+          this.jobStartSteps.observe('placement', ms);
+          // The startd makes EXECUTE 0755 again whenever it starts (the master restarts a crashed one on its own).
+          void closeExecuteDir(layout);
+        },
+      },
       log,
       (oomKilled, starterPid) => {
         this.jobStarts?.forget(starterPid);
@@ -292,8 +303,8 @@ export class Worker {
         if (parsed.msg.startsWith('Initial update sent to collector')) this.initialUpdateAt = Date.now();
       }
       // HTCondor's own OOM detection, in its nested job cgroup (on v1 the kill is counted there, not in the slot's).
-      if (entry.daemon === 'starter' && entry.slot && /^(?:\(pid:\d+\) )?Process pid \d+ was OOM killed$/.test(parsed.msg))
-        this.isolation?.jobs.noteOomKill(entry.slot);
+      const oom = entry.daemon === 'starter' ? /^\(pid:(\d+)\) Process pid \d+ was OOM killed$/.exec(parsed.msg) : null;
+      if (oom) this.isolation?.jobs.noteOomKill(Number(oom[1]));
       this.recent.push(`${entry.file}: ${entry.line}`);
       // The CVMFS cron job starts every 2 s; its start lines are routine, kept at debug.
       const level = parsed.msg.startsWith('STARTD_CRON job WNCVMFS started') ? 'debug' : parsed.level;

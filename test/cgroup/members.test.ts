@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryCgroupPath, processesUnder } from '../../agent/cgroup/members.ts';
+import { memoryCgroupPath, processesUnder, processStartTime } from '../../agent/cgroup/members.ts';
 
 describe('memoryCgroupPath', () => {
   it('v1: the memory line, alone or joint with other controllers', () => {
@@ -21,5 +21,14 @@ describe('processesUnder', () => {
     expect(own).toBeDefined();
     expect(await processesUnder(own ?? '')).toContain(process.pid);
     expect(await processesUnder('/wn-agent-test/no-such-cgroup')).toEqual([]);
+  });
+});
+
+describe('processStartTime', () => {
+  it("is this process's boot-relative start, stable across reads, and undefined for a PID that does not exist", async () => {
+    const first = await processStartTime(process.pid);
+    expect(first).toMatch(/^\d+$/);
+    expect(await processStartTime(process.pid)).toBe(first);
+    expect(await processStartTime(2 ** 22 + 1)).toBeUndefined(); // above pid_max
   });
 });

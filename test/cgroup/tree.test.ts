@@ -176,4 +176,32 @@ describe('CgroupTree.removeDeep', () => {
     await tree.removeDeep('jobs/slot1_1');
     expect(await allDirs(hierarchy('memory'))).toEqual(['jobs']);
   });
+
+  it('goes on past a cgroup that cannot go: its siblings and everything in other hierarchies are removed', async () => {
+    const { tree, hierarchy } = await v1Host();
+    for (const name of ['memory', 'pids']) await makeDirs(hierarchy(name), jobTree);
+    await writeFile(join(hierarchy('memory'), `${jobTree[0]}/still-here`), '');
+    await expect(tree.removeDeep('jobs/slot1_1')).rejects.toMatchObject({ code: 'ENOTEMPTY' });
+    expect(await allDirs(hierarchy('memory'))).not.toContain(jobTree[1]);
+    expect(await allDirs(hierarchy('memory'))).not.toContain(jobTree[2]);
+    expect(await allDirs(hierarchy('pids'))).toEqual(['jobs']);
+  });
+
+  it(`removes a chain deeper than the walk's ${subtreeLimits.maxDepth} levels, and a wide tree over later tries`, async () => {
+    const { tree, hierarchy } = await v1Host();
+    const chain = ['jobs/slot1_1', ...Array.from({ length: subtreeLimits.maxDepth + 10 }, (_, i) => `d${i}`)].join('/');
+    const wide = Array.from({ length: subtreeLimits.maxDirs + 50 }, (_, i) => `jobs/slot1_1/w${i}`);
+    await makeDirs(hierarchy('memory'), [chain, ...wide]);
+    let tries = 0;
+    while (
+      (await tree.removeDeep('jobs/slot1_1').then(
+        () => false,
+        () => true,
+      )) &&
+      tries < 5
+    )
+      tries += 1;
+    expect(tries).toBeGreaterThan(0); // more than one call's budget
+    expect(await allDirs(hierarchy('memory'))).toEqual(['jobs']);
+  });
 });
