@@ -185,7 +185,7 @@ describe('condor_ssh_to_job', () => {
 });
 
 describe('nothing left behind', () => {
-  it('a job whose daemon escapes into a sub-cgroup, a new session and an empty environment leaves nothing running', async () => {
+  it('a job whose daemons escape into a sub-cgroup, a new session, an empty environment, a frozen cgroup, leaves nothing running', async () => {
     // HTCondor hands the job its own cgroup directory; v1's kill reaches only that cgroup's own members.
     const escape = [
       '#!/bin/sh',
@@ -194,6 +194,10 @@ describe('nothing left behind', () => {
       'for c in memory cpu,cpuacct freezer; do mkdir -p "/sys/fs/cgroup/$c/$rel/escape" && echo $$ > "/sys/fs/cgroup/$c/$rel/escape/cgroup.procs" && echo "escaped in $c"; done',
       '( setsid env -i /bin/sleep 601 </dev/null >/dev/null 2>&1 & )',
       'echo "daemon left"',
+      // A second one frozen in a freezer cgroup of the job's own: SIGKILL does not end a frozen process on v1.
+      'ice="/sys/fs/cgroup/freezer/$rel/escape/ice"',
+      'mkdir "$ice" && (sh -c "echo \\$\\$ > $ice/cgroup.procs && exec setsid env -i /bin/sleep 602" </dev/null >/dev/null 2>&1 &)',
+      'sleep 1; echo FROZEN > "$ice/freezer.state" && echo "frozen: $(cat "$ice/freezer.state")"',
       '',
     ].join('\n');
     const cluster = await pool.submit(
@@ -204,12 +208,18 @@ describe('nothing left behind', () => {
     );
     const [done] = await pool.waitForHistory(cluster, 1, ['JobStatus', 'ExitCode']);
     expect(done).toEqual(['4', '0']);
-    expect(await pool.exec(['cat', `escape.${cluster}.out`], { user: 'submitter' })).toContain('escaped in memory');
+    const out = await pool.exec(['cat', `escape.${cluster}.out`], { user: 'submitter' });
+    expect(out).toContain('escaped in memory');
+    expect(out).toMatch(/frozen: (FREEZING|FROZEN)/);
     const killed = await loose.waitForEvent('job-leftovers-killed', (l) => l.jobId === `${cluster}.0`);
     expect(Number(killed.killed)).toBeGreaterThanOrEqual(1);
     const finished = await loose.waitForEvent('job-finished', (l) => l.jobId === `${cluster}.0`);
     expect(Number(finished.leftoversKilled)).toBeGreaterThanOrEqual(1);
-    expect(await loose.exec(['sh', '-c', 'pgrep -af "^/bin/sleep 601" || true'])).toBe('');
+    const gone = async (): Promise<string | undefined> => {
+      const left = await loose.exec(['sh', '-c', 'pgrep -af "^/bin/sleep 60[12]" || true']);
+      return left === '' ? left : undefined;
+    };
+    expect(await waitFor(gone, { timeoutMs: 20_000, intervalMs: 500, what: 'no escaped daemon left' })).toBe('');
     expect(await loose.exec(['find', '/sys/fs/cgroup/memory/jobs', '/sys/fs/cgroup/freezer/jobs', '-mindepth', '1', '-type', 'd'])).toBe(
       '',
     );
