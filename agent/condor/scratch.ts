@@ -33,7 +33,8 @@ const maxJobAdBytes = 1 << 20;
 /** "Cluster.Proc" from the starter's copy of the job ad, or undefined when it cannot be read. */
 export async function jobIdIn(scratch: string): Promise<string | undefined> {
   const text = await readScratchFile(scratch, '.job.ad', maxJobAdBytes).catch(() => undefined);
-  const cluster = text && /^ClusterId = (\d+)$/m.exec(text)?.[1];
-  const proc = text && /^ProcId = (\d+)$/m.exec(text)?.[1];
+  // The job can rewrite its own .job.ad: an ID is validated, not merely parsed (it reaches events, logs and /v1/status).
+  const cluster = text && /^ClusterId = ([1-9]\d{0,9}|0)$/m.exec(text)?.[1];
+  const proc = text && /^ProcId = (\d{1,6})$/m.exec(text)?.[1];
   return cluster && proc ? `${cluster}.${proc}` : undefined;
 }

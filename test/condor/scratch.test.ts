@@ -9,11 +9,11 @@ import { jobIdIn } from '../../agent/condor/scratch.ts';
 const condorUid = 4100;
 const jobUid = 4200;
 
-async function scratchWithJobAd(owner: number): Promise<string> {
+async function scratchWithJobAd(owner: number, ad = 'ClusterId = 17\nProcId = 3\nOwner = "u"\n'): Promise<string> {
   const execute = await mkdtemp(join(tmpdir(), 'wn-scratch-'));
   const scratch = join(execute, 'dir_42');
   await mkdir(scratch);
-  await writeFile(join(scratch, '.job.ad'), 'ClusterId = 17\nProcId = 3\nOwner = "u"\n');
+  await writeFile(join(scratch, '.job.ad'), ad);
   await chown(execute, condorUid, condorUid);
   await chown(scratch, jobUid, jobUid);
   await chown(join(scratch, '.job.ad'), owner, owner);
@@ -32,5 +32,13 @@ describe('jobIdIn', () => {
     await rm(join(scratch, '.job.ad'));
     await symlink(join(other, '.job.ad'), join(scratch, '.job.ad'));
     expect(await jobIdIn(scratch)).toBeUndefined();
+  });
+
+  it('takes only an ID HTCondor could have given: at most 10 digits of cluster, 6 of proc', async () => {
+    const id = async (ad: string): Promise<string | undefined> => jobIdIn(await scratchWithJobAd(jobUid, ad));
+    expect(await id('ClusterId = 4294967295\nProcId = 999999\n')).toBe('4294967295.999999');
+    expect(await id(`ClusterId = ${'9'.repeat(11)}\nProcId = 0\n`)).toBeUndefined();
+    expect(await id('ClusterId = 12\nProcId = 1234567\n')).toBeUndefined();
+    expect(await id('ClusterId = 012\nProcId = 1\n')).toBeUndefined();
   });
 });
