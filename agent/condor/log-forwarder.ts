@@ -14,12 +14,24 @@ interface FileState {
   ino: number;
   offset: number;
   partial: string;
+  /** Characters of the unfinished line already dropped (beyond what it can forward). */
+  dropped?: number;
   /** Keeps a UTF-8 character split across two reads whole. */
   decoder: StringDecoder;
   source: DaemonLogFile;
 }
 
 const maxReadPerPoll = 1 << 20;
+/**
+ * A forwarded line is cut at this many characters: jobs control parts of some (the starter logs "About to exec" with
+ * the job's arguments), and every line becomes a log line and an event in the backlog.
+ */
+export const maxForwardedLineChars = 8192;
+
+const capped = (line: string, dropped = 0): string =>
+  line.length <= maxForwardedLineChars
+    ? line
+    : `${line.slice(0, maxForwardedLineChars)} …[${line.length - maxForwardedLineChars + dropped} characters cut]`;
 
 /**
  * Follows every daemon log in HTCondor's LOG directory and hands each complete line on. HTCondor sends its daemons'
@@ -73,8 +85,9 @@ export class LogForwarder {
     await this.loop.stop();
     await this.poll();
     for (const [file, state] of this.files) {
-      if (state.partial) this.onLine({ ...state.source, file, line: state.partial });
+      if (state.partial) this.onLine({ ...state.source, file, line: capped(state.partial, state.dropped) });
       state.partial = '';
+      state.dropped = 0;
     }
   }
 
@@ -141,8 +154,16 @@ export class LogForwarder {
         state.offset += bytesRead;
         const text = state.partial + state.decoder.write(buffer.subarray(0, bytesRead));
         const lines = text.split('\n');
-        state.partial = lines.pop() ?? '';
-        for (const line of lines) if (line !== '') this.onLine({ ...source, file: name, line });
+        // A line still without its end keeps no more than it can forward, and counts the rest.
+        const rest = lines.pop() ?? '';
+        const first = lines.shift();
+        if (first !== undefined) {
+          if (first !== '') this.onLine({ ...source, file: name, line: capped(first, state.dropped) });
+          state.dropped = 0;
+        }
+        for (const line of lines) if (line !== '') this.onLine({ ...source, file: name, line: capped(line) });
+        if (rest.length > maxForwardedLineChars + 1) state.dropped = (state.dropped ?? 0) + rest.length - maxForwardedLineChars - 1;
+        state.partial = rest.slice(0, maxForwardedLineChars + 1);
       }
     } finally {
       await handle.close();

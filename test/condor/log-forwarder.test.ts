@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LogForwarder, type ForwardedLine } from '../../agent/condor/log-forwarder.ts';
+import { LogForwarder, maxForwardedLineChars, type ForwardedLine } from '../../agent/condor/log-forwarder.ts';
 import { waitFor } from '../../agent/util/wait.ts';
 
 let dir: string;
@@ -90,5 +90,19 @@ describe('LogForwarder', () => {
     await writeFile(join(dir, 'MasterLog'), '**** condor_master EXITING WITH STATUS 0\nno newline');
     await forwarder.stop();
     expect(lines()).toEqual(['master: **** condor_master EXITING WITH STATUS 0', 'master: no newline']);
+  });
+
+  it('cuts a line a job made long (its arguments in the starter log) and forwards the next line whole', async () => {
+    forwarder = new LogForwarder(dir, (line) => seen.push(line), 10);
+    await forwarder.start();
+    await writeFile(join(dir, 'StarterLog.slot1_1'), `About to exec /bin/sh ${'x'.repeat(3 << 20)}\nnext line\n`);
+    await until(2);
+    const [long, next] = seen.map((entry) => entry.line);
+    expect(long?.length).toBeLessThan(maxForwardedLineChars + 64);
+    const prefix = 'About to exec /bin/sh ';
+    expect(long).toBe(
+      `${`${prefix}${'x'.repeat(3 << 20)}`.slice(0, maxForwardedLineChars)} …[${prefix.length + (3 << 20) - maxForwardedLineChars} characters cut]`,
+    );
+    expect(next).toBe('next line');
   });
 });
