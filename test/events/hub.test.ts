@@ -59,3 +59,22 @@ describe('EventHub', () => {
     expect(hub.since(12).events).toEqual([]);
   });
 });
+
+describe('EventHub size bound', () => {
+  it('keeps the backlog under maxChars of JSON, dropping the oldest, and replays what is left with the gap counted', () => {
+    const hub = new EventHub(1000, 20_000);
+    for (let i = 0; i < 100; i++) hub.publish({ level: 'info', event: 'job-started', msg: 'x'.repeat(1000) });
+    expect(hub.backlogChars).toBeLessThanOrEqual(20_000);
+    expect(hub.backlogChars).toBeGreaterThan(15_000);
+    const kept = hub.lastSeq - hub.oldestSeq + 1;
+    expect(kept).toBeLessThan(20);
+    const { events, missed } = hub.since(0);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: kept }, (_, i) => hub.oldestSeq + i));
+    expect(missed).toBe(hub.oldestSeq - 1);
+    // Small events: the count bound, not the size, decides where they fit.
+    const small = new EventHub(100, 20_000);
+    for (let i = 0; i < 2000; i++) small.publish({ level: 'info', event: 'idle', msg: 'y' });
+    expect(small.lastSeq - small.oldestSeq + 1).toBe(100);
+    expect(small.since(0).events).toHaveLength(100);
+  });
+});
