@@ -96,27 +96,26 @@ export function createMetrics(
   });
   new Gauge({
     name: 'wn_agent_job_memory_bytes',
-    help: "Memory in use by each running job's cgroup",
-    // job_id, not job: Prometheus renames a scraped label named job (its own target label) to exported_job.
-    labelNames: ['slot', 'job_id'],
+    help: "Memory in use by each running job's cgroup, by slot (the job's ID is in the events and /v1/status)",
+    // By slot, not by job: a label per job is a new series for every job a long-lived worker runs, across the fleet.
+    labelNames: ['slot'],
     registers: [registry],
     async collect() {
       this.reset();
       for (const job of status.jobs()) {
         const bytes = await status.jobMemoryBytes(job.cgroup);
-        if (bytes !== undefined) this.set({ slot: job.slot, job_id: job.jobId ?? '' }, bytes);
+        if (bytes !== undefined) this.set({ slot: job.slot }, bytes);
       }
     },
   });
   new Gauge({
     name: 'wn_agent_job_memory_limit_bytes',
-    help: "Memory limit of each running job's cgroup (the slot's Memory)",
-    // job_id, not job: Prometheus renames a scraped label named job (its own target label) to exported_job.
-    labelNames: ['slot', 'job_id'],
+    help: "Memory limit of each running job's cgroup (the slot's Memory), by slot",
+    labelNames: ['slot'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const job of status.jobs()) this.set({ slot: job.slot, job_id: job.jobId ?? '' }, job.limits.memoryBytes);
+      for (const job of status.jobs()) this.set({ slot: job.slot }, job.limits.memoryBytes);
     },
   });
   for (const [name, key, help] of [

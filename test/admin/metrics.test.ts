@@ -19,14 +19,15 @@ const status: AgentStatus = {
 };
 
 describe('the agent metrics, named by Prometheus rules', () => {
-  it('counters end in _total, the unit comes last, the job label is job_id, standard process and nodejs names, build info', async () => {
+  it('counters end in _total, the unit comes last, jobs by slot (no label per job), standard process and nodejs names, build info', async () => {
     const text = await createMetrics(status, { version: '1.2.3', revision: 'abc' }).metrics();
     expect(text).toMatch(/^wn_agent_build_info\{version="1.2.3",revision="abc"\} 1$/m);
     expect(text).toMatch(/^wn_agent_master_restarts_total 2$/m);
     expect(text).toMatch(/^# TYPE wn_agent_master_restarts_total counter$/m);
     expect(text).toMatch(/^wn_agent_idle_remaining_seconds 90$/m);
-    expect(text).toMatch(/^wn_agent_job_memory_bytes\{slot="slot1_1",job_id="12.0"\} 1048576$/m);
-    expect(text).toMatch(/^wn_agent_job_memory_limit_bytes\{slot="slot1_1",job_id="12.0"\} 134217728$/m);
+    expect(text).toMatch(/^wn_agent_job_memory_bytes\{slot="slot1_1"\} 1048576$/m);
+    expect(text).toMatch(/^wn_agent_job_memory_limit_bytes\{slot="slot1_1"\} 134217728$/m);
+    expect(text).not.toContain('12.0');
     expect(text).toMatch(/^wn_agent_jobs_oom_killed_total 1$/m);
     expect(text).toMatch(/^wn_agent_cvmfs_healthy\{repo="atlas.cern.ch",required="true"\} 1$/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
