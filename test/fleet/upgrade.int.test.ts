@@ -143,5 +143,7 @@ describe('wn-agent fleet upgrade against the real pool', () => {
       },
       { timeoutMs: 120_000, intervalMs: 1000, what: 'only new workers in the collector' },
     );
-  });
+    // Jobs of 120 s across a rolling upgrade of two workers take four to five minutes on their own; each wait above
+    // has its own deadline.
+  }, 900_000);
 });
