@@ -21,9 +21,27 @@ export interface AdminServerOptions {
   tls?: { cert: Buffer; key: Buffer } | undefined;
 }
 
+/**
+ * The server's limits. Jobs share the container's network namespace, so 127.0.0.1:9680 is theirs to reach: a job
+ * that opens many sockets, pipelines requests or never reads its answers must not keep the probes from being served.
+ */
+export const adminLimits = {
+  /**
+   * Connections at once on the TCP port (the local socket: `localConnections`); beyond them new ones are refused. A
+   * bound on memory and descriptors, set high: whoever holds all of them keeps the probes out too.
+   */
+  connections: 512,
+  localConnections: 64,
+  /** A connection that sends nothing or reads nothing for this long is closed. */
+  idleMs: 10_000,
+  /** /metrics is computed at most this often; requests in between share the last answer. */
+  metricsMaxAgeMs: 1000,
+} as const;
+
 function send(res: http.ServerResponse, code: number, body: unknown, type = 'application/json'): void {
   const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
-  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
+  // One request per connection: a pipeline of requests behind this one is dropped with the socket, not queued.
+  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store', connection: 'close' });
   res.end(text);
 }
 
@@ -36,6 +54,7 @@ function send(res: http.ServerResponse, code: number, body: unknown, type = 'app
 export class AdminServer {
   private readonly servers: http.Server[] = [];
   private closed = false;
+  private metricsCache: { at: number; text: Promise<string> } | undefined;
 
   constructor(private readonly options: AdminServerOptions) {}
 
@@ -72,13 +91,30 @@ export class AdminServer {
 
   private listen(server: http.Server, bind: (server: http.Server) => void, local: boolean): Promise<http.Server> {
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res, local));
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 10_000;
+    server.headersTimeout = adminLimits.idleMs;
+    server.requestTimeout = adminLimits.idleMs;
+    server.maxConnections = local ? adminLimits.localConnections : adminLimits.connections;
+    server.keepAliveTimeout = 0;
+    // A reader that takes nothing for this long (an answer stuck in its socket) loses the connection.
+    server.setTimeout(adminLimits.idleMs, (socket) => socket.destroy());
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.once('listening', () => resolve(server));
       bind(server);
     });
+  }
+
+  /** The metrics text, computed at most once per `metricsMaxAgeMs` and shared by the requests in between. */
+  private metricsText(): Promise<string> {
+    const now = Date.now();
+    if (!this.metricsCache || now - this.metricsCache.at >= adminLimits.metricsMaxAgeMs) {
+      const text = this.options.metrics.metrics();
+      this.metricsCache = { at: now, text };
+      text.catch(() => {
+        if (this.metricsCache?.text === text) this.metricsCache = undefined; // a failure is not kept for a second
+      });
+    }
+    return this.metricsCache.text;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, local: boolean): Promise<void> {
@@ -92,7 +128,7 @@ export class AdminServer {
         const ready = await readiness(status);
         return send(res, ready.ready ? 200 : 503, { ready: ready.ready, state: status.state, reasons: ready.reasons });
       }
-      if (req.method === 'GET' && url.pathname === '/metrics') return send(res, 200, await metrics.metrics(), metrics.contentType);
+      if (req.method === 'GET' && url.pathname === '/metrics') return send(res, 200, await this.metricsText(), metrics.contentType);
       if (url.pathname.startsWith('/v1/') && !trusted) return send(res, 401, { error: 'Unauthorized' });
       if (req.method === 'GET' && url.pathname === '/v1/status') {
         return send(res, 200, {

@@ -2,8 +2,10 @@ import { mkdtemp, stat } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../agent/admin/metrics.ts';
 import { AdminServer } from '../../agent/admin/server.ts';
 import type { AgentStatus } from '../../agent/admin/status.ts';
 
@@ -38,13 +40,13 @@ function agentStatus(overrides: Partial<AgentStatus> = {}): AgentStatus {
 let server: AdminServer | undefined;
 const drains: (number | undefined)[] = [];
 
-async function start(status: AgentStatus, withToken = true): Promise<{ port: number; socketPath: string }> {
+async function start(status: AgentStatus, withToken = true, metrics = new Registry()): Promise<{ port: number; socketPath: string }> {
   const socketPath = join(await mkdtemp(join(tmpdir(), 'wn-admin-')), 'admin.sock');
   server = new AdminServer({
     listen: { host: '127.0.0.1', port: 0 },
     socketPath,
     status,
-    metrics: new Registry(),
+    metrics,
     onDrain: (timeoutMs) => {
       drains.push(timeoutMs);
       return 'accepted';
@@ -129,5 +131,69 @@ describe('AdminServer', () => {
     expect((await request({ socketPath }, 'GET', '/v2/anything')).status).toBe(404);
     expect(await request({ socketPath }, 'GET', '/v1/status')).toEqual({ status: 500, body: { error: 'startd unreachable' } });
     expect((await request({ socketPath }, 'GET', '/healthz')).status).toBe(200); // still serving
+  });
+});
+
+/** Raw bytes to the port and everything that comes back until the server closes the connection. */
+function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    socket.on('data', (chunk: Buffer) => (got += chunk.toString()));
+    socket.on('close', () => resolve(got));
+    socket.on('error', reject);
+  });
+}
+
+describe('AdminServer under a flood (a job reaches 127.0.0.1:9680)', () => {
+  it('answers one request per connection and closes it: a pipeline behind it is not served', async () => {
+    const { port } = await start(agentStatus());
+    const answer = await raw(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(50));
+    expect(answer.match(/HTTP\/1\.1 200/g)).toHaveLength(1);
+    expect(answer).toMatch(/^connection: close$/im);
+  });
+
+  it('computes /metrics at most once a second, whatever the number of requests', async () => {
+    const registry = new Registry();
+    let collected = 0;
+    new Gauge({
+      name: 'test_collections',
+      help: 'how often the registry was asked',
+      registers: [registry],
+      collect: () => void (collected += 1),
+    });
+    const { port } = await start(agentStatus(), true, registry);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => request({ port }, 'GET', '/metrics')));
+    expect(answers.every((a) => a.status === 200 && String(a.body.text).includes('test_collections'))).toBe(true);
+    expect(collected).toBe(1);
+  });
+
+  it('while 20 connections pipeline 500 /metrics each and 20 never read, every /healthz probe is answered within a probe deadline', async () => {
+    // The agent's own metrics (Node's default ones included): what a flood of /metrics costs for real.
+    const { port } = await start(agentStatus(), true, createMetrics(agentStatus(), { version: 'test', revision: 'test' }));
+    const flood = Array.from({ length: 20 }, () => raw(port, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(500)));
+    const silent = Array.from({ length: 20 }, () =>
+      net.connect(port, '127.0.0.1', function (this: net.Socket) {
+        this.pause(); // never reads its answers
+        this.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+      }),
+    );
+    const probe = (): Promise<number> =>
+      new Promise((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('timeout', () => {
+          req.destroy();
+          resolve(0);
+        });
+        req.on('error', () => resolve(0));
+      });
+    const probes: number[] = [];
+    for (let i = 0; i < 10; i++) probes.push(await probe()); // the kubelet's default: 1 s per probe
+    expect(probes).toEqual(Array(10).fill(200));
+    await Promise.all(flood);
+    for (const socket of silent) socket.destroy();
   });
 });
