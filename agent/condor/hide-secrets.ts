@@ -133,6 +133,8 @@ function hideError(source: SecretSource, path: string, why: string): AgentError 
   return new AgentError('WN_ERR_CREDENTIALS', `${source.option} = ${source.path}: ${path}: ${why}`);
 }
 
+export const kubernetesServiceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
+
 /** Every secret the operator mounted: read by now, and never needed again from where it was mounted. */
 export function secretSources(config: AgentConfig): SecretSource[] {
   const sources: SecretSource[] = [
@@ -141,5 +143,12 @@ export function secretSources(config: AgentConfig): SecretSource[] {
   ];
   if (config.adminTokenFile) sources.push({ path: config.adminTokenFile, option: optionName('admin-token-file'), kind: 'file' });
   if (config.adminTls) sources.push({ path: config.adminTls.keyFile, option: optionName('admin-tls-key'), kind: 'file' });
+  // Kubernetes mounts the pod's API token world-readable unless the pod says automountServiceAccountToken: false;
+  // nothing here uses it, and a job must not get it.
+  sources.push({
+    path: kubernetesServiceAccountDir,
+    option: 'the Kubernetes service-account token (automountServiceAccountToken)',
+    kind: 'dir',
+  });
   return sources;
 }

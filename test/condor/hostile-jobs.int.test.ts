@@ -68,19 +68,31 @@ async function ordinaryJobRuns(): Promise<void> {
 beforeAll(async () => {
   await mkdir(`${dir}/tokens`, { recursive: true });
   await mkdir(`${dir}/admin`, { recursive: true });
+  await mkdir(`${dir}/serviceaccount`, { recursive: true });
   const pass = await readFile(`${pool.secretDir}/POOL`);
   const token = (await pool.exec(['condor_token_create', '-identity', 'condor@wn.test'])).trim();
   await writeFile(`${dir}/POOL`, pass);
   await writeFile(`${dir}/tokens/pool-token`, `${token}\n`);
   await writeFile(`${dir}/admin/token`, `${adminToken}\n`);
-  for (const file of [`${dir}/POOL`, `${dir}/tokens/pool-token`, `${dir}/admin/token`]) await chmod(file, 0o644);
-  for (const d of [dir, `${dir}/tokens`, `${dir}/admin`]) await chmod(d, 0o755);
-  Object.assign(secrets, { pool: sha256(pass), token: sha256(`${token}\n`), admin: sha256(`${adminToken}\n`) });
+  // A Kubernetes service-account token as the kubelet mounts it by default: world-readable.
+  const apiToken = `eyJ-stand-in-service-account-token-${randomBytes(8).toString('hex')}`;
+  await writeFile(`${dir}/serviceaccount/token`, apiToken);
+  await writeFile(`${dir}/serviceaccount/namespace`, 'grid');
+  const secretFiles = [`${dir}/POOL`, `${dir}/tokens/pool-token`, `${dir}/admin/token`, `${dir}/serviceaccount/token`];
+  for (const file of secretFiles) await chmod(file, 0o644);
+  for (const d of [dir, `${dir}/tokens`, `${dir}/admin`, `${dir}/serviceaccount`]) await chmod(d, 0o755);
+  Object.assign(secrets, {
+    pool: sha256(pass),
+    token: sha256(`${token}\n`),
+    admin: sha256(`${adminToken}\n`),
+    serviceAccount: sha256(apiToken),
+  });
   worker = await pool.startWorker({
     mounts: [
       `${dir}/POOL:/etc/condor/passwords-orig.d/POOL:ro`, // a file mount
       `${dir}/tokens:/etc/condor/tokens-orig.d:ro`, // a directory mount
       `${dir}/admin:/etc/wn-agent/secret:ro`,
+      `${dir}/serviceaccount:/var/run/secrets/kubernetes.io/serviceaccount:ro`,
       pool.testConfigMount,
     ],
     env: { WN_ADMIN_TOKEN_FILE: '/etc/wn-agent/secret/token' },
@@ -100,6 +112,11 @@ describe('hostile jobs on a worker whose secrets were mounted readable by all', 
       { path: '/etc/condor/passwords-orig.d/POOL', how: 'covered-file', covered: '/etc/condor/passwords-orig.d/POOL' },
       { path: '/etc/condor/tokens-orig.d', how: 'covered-dir', covered: '/etc/condor/tokens-orig.d' },
       { path: '/etc/wn-agent/secret/token', how: 'covered-dir', covered: '/etc/wn-agent/secret' },
+      {
+        path: '/var/run/secrets/kubernetes.io/serviceaccount',
+        how: 'covered-dir',
+        covered: expect.stringMatching(/\/run\/secrets\/kubernetes\.io\/serviceaccount$/),
+      },
     ]);
   });
 
@@ -111,7 +128,7 @@ describe('hostile jobs on a worker whose secrets were mounted readable by all', 
       'echo "uid=$(id -u)"',
       'for f in /etc/condor/passwords-orig.d/* /etc/condor/passwords-orig.d/.* /etc/condor/tokens-orig.d/* /etc/condor/tokens-orig.d/.* \\',
       '  /etc/wn-agent/secret/* /var/lib/wn-agent/condor/passwords.d/* /var/lib/wn-agent/condor/tokens.d/* /etc/condor/passwords.d/* \\',
-      '  /etc/condor/tokens.d/* /run/wn-agent/* $(find / -xdev \\( -name POOL -o -name "*token*" \\) 2>/dev/null); do',
+      '  /etc/condor/tokens.d/* /run/wn-agent/* /var/run/secrets/kubernetes.io/serviceaccount/* $(find / -xdev \\( -name POOL -o -name "*token*" \\) 2>/dev/null); do',
       '  [ -f "$f" ] && [ -r "$f" ] && echo "readable $f $(sha256sum < "$f" | cut -d" " -f1)"',
       'done',
       'for p in /proc/[0-9]*; do tr "\\0" "\\n" < $p/environ 2>/dev/null; tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done',
