@@ -174,6 +174,15 @@ export class Worker {
       },
       'wn-agent starting',
     );
+    // As any other user, HTCondor would run every job as that same user: the jobs could read the pool's credentials,
+    // and the slot accounts, the covered mounts and the job cgroups could not be made.
+    const uid = process.getuid?.();
+    if (uid !== undefined && uid !== 0)
+      throw new AgentError(
+        'WN_ERR_CONFIG',
+        `wn-agent run must run as root (uid 0), not uid ${uid}: as any other user HTCondor runs every job as that user, ` +
+          'which can read the pool credentials. Run the container as root (unprivileged jobs get their own accounts)',
+      );
     await prepareCondorDirs(layout);
     const [credentials, plan, resources] = await Promise.all([
       installCredentials(config, layout),
@@ -201,13 +210,11 @@ export class Worker {
         'job isolation is incomplete',
       );
     log.info({ event: 'resources-decided', ...resources }, `slot: ${resources.cpus} CPUs, ${resources.memoryMiB} MiB`);
-    // Accounts can only be made as root; elsewhere (a development run) HTCondor runs every job as the agent's user.
-    const slotAccounts = process.getuid?.() === 0 ? await ensureSlotAccounts(Math.max(1, Math.ceil(resources.cpus))) : undefined;
-    if (slotAccounts)
-      log.info(
-        { event: 'slot-users-ready', accounts: slotAccounts.accounts.length, created: slotAccounts.created },
-        `jobs of slot1_N run as ${slotAccounts.accounts[0]?.name.replace(/1$/, 'N')}`,
-      );
+    const slotAccounts = await ensureSlotAccounts(Math.max(1, Math.ceil(resources.cpus)));
+    log.info(
+      { event: 'slot-users-ready', accounts: slotAccounts.accounts.length, created: slotAccounts.created },
+      `jobs of slot1_N run as ${slotAccounts.accounts[0]?.name.replace(/1$/, 'N')}`,
+    );
 
     const name = machineName(trace.hostname, {
       containerId: trace.containerId,
@@ -257,7 +264,7 @@ export class Worker {
       attributes: { ...machineAttributes(trace), ...config.attributes },
       jobAttrs,
       jobWrapper,
-      slotAccounts: slotAccounts?.accounts ?? [],
+      slotAccounts: slotAccounts.accounts,
     };
   }
 

@@ -168,6 +168,13 @@ describe('bad configuration stops the agent before anything starts', () => {
     expect(result.stdout).not.toContain('master-started');
   });
 
+  it('as a user other than root: exit 2, saying that jobs would run as that user and read the credentials', async () => {
+    const result = await runAgentContainer({ CONDOR_HOST: 'cm' }, [], [password], ['--user', '1000:1000']);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain('must run as root (uid 0), not uid 1000');
+    expect(result.stdout).not.toContain('master-started');
+  });
+
   it('with WN_CPUS=many: exit 2, naming --cpus and WN_CPUS and echoing the value', async () => {
     const result = await runAgentContainer({ CONDOR_HOST: 'cm', WN_CPUS: 'many' }, [], [password]);
     expect(result.code).toBe(2);
