@@ -11,11 +11,12 @@ ARG VARIANT=production
 FROM ${BASE} AS os-plain
 # HTCondor and tini come from Debian (trixie ships htcondor 23.9.6). Node.js does not: Debian's is built without V8's
 # startup snapshot and without the code cache of Node's own modules, which doubles the CPU of every container start;
-# the official build of a pinned version comes with the agent in dist/node (scripts/fetch-node.sh). bash-builtins:
+# the official build of a pinned version comes with the agent in dist/node (scripts/fetch-node.sh). iptables: the
+# agent refuses jobs' accounts the admin port and the metadata address (agent/isolation/job-firewall.ts). bash-builtins:
 # mkfifo and rm as bash loadables, so the starter and job wrappers start no process on a job's way in.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      htcondor tini ca-certificates procps attr bash-builtins openssh-server openssh-client \
+      htcondor tini ca-certificates procps attr bash-builtins openssh-server openssh-client iptables \
  && rm -rf /var/lib/apt/lists/*
 
 # TEST STAND-IN for CVMFS: image/test/mount.cvmfs mounts /srv/cvmfs-standin/<repo>.sqfs with squashfuse (real FUSE).

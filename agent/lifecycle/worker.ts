@@ -14,7 +14,8 @@ import { MasterProcess } from '../condor/master.ts';
 import { closeExecuteDir, listSiteConfig, prepareCondorDirs } from '../condor/prepare.ts';
 import { renderCondorConfig } from '../condor/render-config.ts';
 import { SlotSizes } from '../condor/slot-sizes.ts';
-import { ensureSlotAccounts, type SlotAccount } from '../condor/slot-users.ts';
+import { ensureSlotAccounts, slotUidBase, type SlotAccount } from '../condor/slot-users.ts';
+import { installJobFirewall, type JobFirewall } from '../isolation/job-firewall.ts';
 import { startdSlots } from '../condor/startd.ts';
 import { agentPaths, type AgentConfig } from '../config/options.ts';
 import { CvmfsManager } from '../cvmfs/manager.ts';
@@ -80,6 +81,7 @@ export class Worker {
   private jobStarts: JobStartServer | undefined;
   private isolation: RunningIsolation | undefined;
   private admin: AdminServer | undefined;
+  private firewall: JobFirewall | undefined;
   /** When the startd last logged "Initial update sent to collector(s)" (StartLog, default level). */
   private initialUpdateAt = 0;
 
@@ -214,6 +216,21 @@ export class Worker {
     log.info(
       { event: 'slot-users-ready', accounts: slotAccounts.accounts.length, created: slotAccounts.created },
       `jobs of slot1_N run as ${slotAccounts.accounts[0]?.name.replace(/1$/, 'N')}`,
+    );
+    // Before HTCondor starts: no job ever runs without it.
+    const uids = { first: slotUidBase + 1, last: slotUidBase + slotAccounts.accounts.length };
+    this.firewall = await installJobFirewall({ adminPort: config.adminListen?.port, uids }).then(
+      (firewall) => {
+        log.info({ event: 'job-firewall', refused: firewall.rules, uids }, 'jobs cannot reach the admin port or the metadata address');
+        return firewall;
+      },
+      (error: unknown) => {
+        log.warn(
+          { event: 'job-firewall-off', error: (error as Error).message },
+          'jobs can reach the admin port and the metadata address (no iptables or no CAP_NET_ADMIN)',
+        );
+        return undefined;
+      },
     );
 
     const name = machineName(trace.hostname, {
@@ -404,6 +421,7 @@ export class Worker {
     await this.forwarder?.stop();
     await this.jobStarts?.stop();
     await this.isolation?.stop();
+    await this.firewall?.remove();
     await this.cvmfs.stop();
   }
 

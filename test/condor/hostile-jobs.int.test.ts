@@ -146,6 +146,29 @@ describe('hostile jobs on a worker whose secrets were mounted readable by all', 
     expect(output).not.toMatch(/WN_ADMIN_TOKEN/);
   });
 
+  it("a job cannot open a connection to the agent's admin port, on 127.0.0.1 or the container's address; the agent's own tools still can", async () => {
+    const knocker = [
+      '#!/bin/bash',
+      'for target in 127.0.0.1/9680 "$(hostname -i | cut -d" " -f1)/9680"; do',
+      '  if timeout 5 bash -c "exec 3<>/dev/tcp/$target" 2>/dev/null; then echo "reached $target"; else echo "refused $target"; fi',
+      'done',
+      'echo knocked',
+    ].join('\n');
+    const cluster = await pool.submit(submitFile('knocker.sh'), { 'knocker.sh': { text: `${knocker}\n`, mode: '0755' } });
+    await pool.waitForHistory(cluster, 1, ['JobStatus'], 120_000);
+    const output = await pool.exec(['cat', `knocker.sh.${cluster}.out`], { user: 'submitter' });
+    expect(output).toContain('knocked');
+    expect(output).toMatch(/^refused 127\.0\.0\.1\/9680$/m);
+    expect(output).toMatch(/^refused [\d.]+\/9680$/m);
+    expect(output).not.toContain('reached');
+    // What an operator looks at: the rules in the container's OUTPUT chain, and the agent answering its own tools.
+    const rules = await worker.exec(['iptables', '-S', 'WN-AGENT-JOBS']);
+    expect(rules).toMatch(/--dport 9680 -m owner --uid-owner 6001-\d+ -j REJECT/);
+    expect(rules).toMatch(/-d 169\.254\.169\.254\/32 -m owner --uid-owner 6001-\d+ -j REJECT/);
+    expect(await worker.waitForEvent('job-firewall')).toMatchObject({ uids: { first: 6001 } });
+    expect(await readyz()).toBe(200);
+  });
+
   it('a job that wedges with FIFOs and links in its scratch directory, and forges its requests, leaves the worker serving', async () => {
     const wedger = [
       '#!/bin/sh',
