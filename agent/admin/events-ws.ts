@@ -20,6 +20,8 @@ export interface EventStreamOptions {
   /** Bytes a client may have unsent before it is cut off. */
   maxBufferedBytes: number;
   heartbeatMs: number;
+  /** A client came without the right token (counted and logged by the caller, never the token itself). */
+  onAuthFailure?: (where: 'events') => void;
 }
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -101,7 +103,10 @@ export class EventStream {
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://agent');
     if (url.pathname !== '/v1/events') return reject(socket, 404, 'Not Found');
-    if (!tokenMatches(presentedToken(req, url), this.options.token)) return reject(socket, 401, 'Unauthorized');
+    if (!tokenMatches(presentedToken(req, url), this.options.token)) {
+      this.options.onAuthFailure?.('events');
+      return reject(socket, 401, 'Unauthorized');
+    }
     if (this.wss.clients.size >= this.options.maxClients) return reject(socket, 503, 'Too Many Clients');
     const filter = parseFilter(url);
     if (typeof filter === 'string') return reject(socket, 400, filter);

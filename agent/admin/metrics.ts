@@ -123,6 +123,7 @@ export function createMetrics(
     ['wn_agent_jobs_finished_total', 'jobsFinished', 'Jobs finished in their cgroups'],
     ['wn_agent_jobs_oom_killed_total', 'oomKills', 'Jobs stopped by their memory limit'],
     ['wn_agent_jobs_vacated_total', 'jobsVacated', 'Jobs vacated back to the queue at a drain deadline'],
+    ['wn_agent_admin_auth_failures_total', 'adminAuthFailures', 'Requests to /v1 and /v1/events on TCP without the right admin token'],
   ] as const) {
     new Counter({
       name,

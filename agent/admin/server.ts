@@ -19,6 +19,8 @@ export interface AdminServerOptions {
   token?: string | undefined;
   /** PEM contents (read at start, before the key's file is hidden from jobs). */
   tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** A /v1 request on TCP came without the right token. */
+  onAuthFailure?: (where: 'v1') => void;
 }
 
 /**
@@ -129,7 +131,10 @@ export class AdminServer {
         return send(res, ready.ready ? 200 : 503, { ready: ready.ready, state: status.state, reasons: ready.reasons });
       }
       if (req.method === 'GET' && url.pathname === '/metrics') return send(res, 200, await this.metricsText(), metrics.contentType);
-      if (url.pathname.startsWith('/v1/') && !trusted) return send(res, 401, { error: 'Unauthorized' });
+      if (url.pathname.startsWith('/v1/') && !trusted) {
+        this.options.onAuthFailure?.('v1');
+        return send(res, 401, { error: 'Unauthorized' });
+      }
       if (req.method === 'GET' && url.pathname === '/v1/status') {
         return send(res, 200, {
           state: status.state,

@@ -30,7 +30,7 @@ export interface AgentStatus {
   /** The startd has been seen in the collector (and not lost since a master restart). */
   advertised: boolean;
   masterRestarts: number;
-  counters: { jobsStarted: number; jobsFinished: number; oomKills: number; jobsVacated: number };
+  counters: { jobsStarted: number; jobsFinished: number; oomKills: number; jobsVacated: number; adminAuthFailures: number };
   cvmfs(): { repo: string; required: boolean; healthy: boolean }[];
   jobs(): RunningJob[];
   idleRemainingMs(): number | undefined;

@@ -32,6 +32,7 @@ import type { SlotResources } from '../resources/resources.ts';
 import { slotResources } from '../resources/slot-resources.ts';
 import { exists, writeFileAtomic } from '../util/files.ts';
 import { persistentId } from '../util/persistent-id.ts';
+import { Tally } from '../util/tally.ts';
 import { RecentLines } from '../util/recent-lines.ts';
 import { waitFor, WaitTimeout } from '../util/wait.ts';
 import { agentVersion } from '../version.ts';
@@ -82,6 +83,7 @@ export class Worker {
   private isolation: RunningIsolation | undefined;
   private admin: AdminServer | undefined;
   private firewall: JobFirewall | undefined;
+  private authFailures: Tally | undefined;
   /** When the startd last logged "Initial update sent to collector(s)" (StartLog, default level). */
   private initialUpdateAt = 0;
 
@@ -101,7 +103,7 @@ export class Worker {
       startedAt: this.startedAt,
       advertised: false,
       masterRestarts: 0,
-      counters: { jobsStarted: 0, jobsFinished: 0, oomKills: 0, jobsVacated: 0 },
+      counters: { jobsStarted: 0, jobsFinished: 0, oomKills: 0, jobsVacated: 0, adminAuthFailures: 0 },
       cvmfs: () => this.cvmfs.repos.map(({ repo, required, healthy }) => ({ repo, required, healthy })),
       // Parts started by later phases: empty until they run.
       jobs: () => this.isolation?.jobs.running ?? [],
@@ -418,6 +420,7 @@ export class Worker {
   private async stopParts(): Promise<void> {
     this.background.abort();
     await this.admin?.close();
+    this.authFailures?.stop();
     await this.forwarder?.stop();
     await this.jobStarts?.stop();
     await this.isolation?.stop();
@@ -470,6 +473,15 @@ export class Worker {
       import('../admin/events-ws.ts'),
       import('../admin/metrics.ts'),
     ]);
+    // Wrong tokens are counted (a metric) and logged at most once a minute: whoever tries them sets the pace.
+    const authFailures = new Tally(60_000, (counts) =>
+      log.warn({ event: 'admin-auth-failed', counts }, 'requests without the right admin token refused'),
+    );
+    this.authFailures = authFailures;
+    const onAuthFailure = (where: 'v1' | 'events'): void => {
+      this.status.counters.adminAuthFailures += 1;
+      authFailures.count(where);
+    };
     const events =
       config.adminToken && config.adminListen
         ? new EventStream(this.hub, {
@@ -477,6 +489,7 @@ export class Worker {
             maxClients: config.adminMaxClients,
             maxBufferedBytes: 1 << 20,
             heartbeatMs: 30_000,
+            onAuthFailure,
           })
         : undefined;
     this.admin = new AdminServer({
@@ -487,6 +500,7 @@ export class Worker {
       socketPath: agentPaths.adminSocket,
       status: this.status,
       metrics: createMetrics(this.status, { version: agentVersion, revision: this.trace.imageRevision }),
+      onAuthFailure,
       onDrain: (timeoutMs) => {
         const answer = this.stopper.request({ reason: 'drain-request', drainTimeoutMs: timeoutMs ?? config.drainTimeoutMs });
         log.info(

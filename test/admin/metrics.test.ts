@@ -8,7 +8,7 @@ const status: AgentStatus = {
   startedAt: 0,
   advertised: true,
   masterRestarts: 2,
-  counters: { jobsStarted: 5, jobsFinished: 4, oomKills: 1, jobsVacated: 0 },
+  counters: { jobsStarted: 5, jobsFinished: 4, oomKills: 1, jobsVacated: 0, adminAuthFailures: 0 },
   cvmfs: () => [{ repo: 'atlas.cern.ch', required: true, healthy: true }],
   jobs: () => [
     { slot: 'slot1_1', cgroup: 'jobs/slot1_1', jobId: '12.0', limits: { memoryBytes: 134217728, cpuWeight: 100, pidsMax: 4096 } } as never,

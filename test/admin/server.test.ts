@@ -17,7 +17,7 @@ function agentStatus(overrides: Partial<AgentStatus> = {}): AgentStatus {
     startedAt: Date.now() - 5000,
     advertised: true,
     masterRestarts: 0,
-    counters: { jobsStarted: 1, jobsFinished: 0, oomKills: 0, jobsVacated: 0 },
+    counters: { jobsStarted: 1, jobsFinished: 0, oomKills: 0, jobsVacated: 0, adminAuthFailures: 0 },
     cvmfs: () => [{ repo: 'atlas.cern.ch', required: true, healthy: true }],
     jobs: () => [
       {
@@ -39,6 +39,7 @@ function agentStatus(overrides: Partial<AgentStatus> = {}): AgentStatus {
 
 let server: AdminServer | undefined;
 const drains: (number | undefined)[] = [];
+const authFailures: string[] = [];
 
 async function start(status: AgentStatus, withToken = true, metrics = new Registry()): Promise<{ port: number; socketPath: string }> {
   const socketPath = join(await mkdtemp(join(tmpdir(), 'wn-admin-')), 'admin.sock');
@@ -52,6 +53,7 @@ async function start(status: AgentStatus, withToken = true, metrics = new Regist
       return 'accepted';
     },
     token: withToken ? token : undefined,
+    onAuthFailure: (where) => authFailures.push(where),
   });
   await server.start();
   return { port: server.port ?? 0, socketPath };
@@ -82,6 +84,7 @@ function request(
 afterEach(async () => {
   await server?.close();
   drains.length = 0;
+  authFailures.length = 0;
 });
 
 describe('AdminServer', () => {
@@ -106,6 +109,8 @@ describe('AdminServer', () => {
     });
     expect((await request({ socketPath }, 'GET', '/v1/status')).status).toBe(200);
     expect((await stat(socketPath)).mode & 0o777).toBe(0o600);
+    // The two refusals on TCP were counted (the agent turns them into a metric and a line a minute); the rest not.
+    expect(authFailures).toEqual(['v1', 'v1']);
   });
 
   it('refuses every /v1 call on TCP when no token is configured', async () => {

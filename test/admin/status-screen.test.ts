@@ -9,7 +9,7 @@ describe('statusScreen', () => {
       advertised: true,
       masterRestarts: 1,
       drainRemainingMs: 41_200,
-      counters: { jobsStarted: 3, jobsFinished: 2, oomKills: 1, jobsVacated: 0 },
+      counters: { jobsStarted: 3, jobsFinished: 2, oomKills: 1, jobsVacated: 0, adminAuthFailures: 0 },
       slots: [
         { name: 'slot1@wn', state: 'Unclaimed', activity: 'Idle' },
         { name: 'slot1_1@wn', state: 'Claimed', activity: 'Busy' },
