@@ -67,7 +67,13 @@ function request(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { ...('port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socketPath }), method, path, headers },
+      {
+        ...('port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socketPath }),
+        method,
+        path,
+        headers,
+        agent: false, // the server closes every connection after its answer: none is kept for reuse
+      },
       (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -185,7 +191,8 @@ describe('AdminServer under a flood (a job reaches 127.0.0.1:9680)', () => {
     );
     const probe = (): Promise<number> =>
       new Promise((resolve) => {
-        const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
+        // A fresh connection per probe, as the kubelet makes them.
+        const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000, agent: false }, (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
         });
