@@ -244,10 +244,11 @@ describe('hostile jobs on a worker whose secrets were mounted readable by all', 
     );
     await ordinaryJobRuns(); // while the forger floods
     await pool.waitForHistory(forgerCluster, 1, ['JobStatus'], 120_000);
-    // Every job start the agent counted is a job that ran here: hunter, wedger, flooder, forger and three ordinary ones.
+    // Every job start the agent counted is a job that ran here: hunter, knocker, wedger, flooder, forger and three
+    // ordinary ones.
     const ran = await pool.history(`regexp("@${machine}$", LastRemoteHost)`, ['ClusterId']);
     expect((await agentStatus()).counters.jobsStarted).toBe(ran.length);
-    expect(ran.length).toBe(7);
+    expect(ran.length).toBe(8);
     expect(await readyz()).toBe(200);
   });
 });
