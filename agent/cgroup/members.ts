@@ -20,10 +20,16 @@ export async function processesUnder(path: string): Promise<number[]> {
   const entries = (await readdir('/proc').catch(() => [])).filter((e) => /^\d+$/.test(e)).slice(0, maxProcEntries);
   for (const entry of entries) {
     const text = await readFile(`/proc/${entry}/cgroup`, 'utf8').catch(() => '');
-    const own = memoryCgroupPath(text);
-    if (own !== undefined && (own === path || own.startsWith(`${path}/`))) found.push(Number(entry));
+    if (isUnder(memoryCgroupPath(text), path)) found.push(Number(entry));
   }
   return found;
+}
+
+const isUnder = (own: string | undefined, path: string): boolean => own !== undefined && (own === path || own.startsWith(`${path}/`));
+
+/** Whether this process's memory cgroup is `path` or below it now (false once it is gone). */
+export async function processIsUnder(pid: number, path: string): Promise<boolean> {
+  return isUnder(memoryCgroupPath(await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '')), path);
 }
 
 /**

@@ -30,7 +30,8 @@ export class CgroupTree {
 
   /** Further v1 hierarchies to clean a job's cgroups out of (freezer, devices), when mounted. */
   readonly cleanupRoots: string[];
-  private readonly freezer: string | undefined;
+  /** The freezer hierarchy's directory for this container, where mounted (v1). */
+  readonly freezerRoot: string | undefined;
 
   constructor(layout: CgroupLayout) {
     this.roots = new Map();
@@ -44,7 +45,7 @@ export class CgroupTree {
       .filter((dir): dir is CgroupDir => dir !== undefined && dir.version === 1 && !own.has(dir.dir))
       .map((dir) => dir.dir);
     const freezer = layout.controllers.get('freezer');
-    this.freezer = freezer?.version === 1 && this.cleanupRoots.includes(freezer.dir) ? freezer.dir : undefined;
+    this.freezerRoot = freezer?.version === 1 && this.cleanupRoots.includes(freezer.dir) ? freezer.dir : undefined;
   }
 
   get version(): 1 | 2 {
@@ -64,17 +65,6 @@ export class CgroupTree {
   async create(relative: string): Promise<void> {
     // The hierarchies side by side: a starter waits for this on every job start.
     await Promise.all(this.hierarchies.map((dir) => mkdir(posix.join(dir, relative), { recursive: true })));
-  }
-
-  /** Removes an empty cgroup everywhere; a missing one is fine. */
-  async remove(relative: string): Promise<void> {
-    for (const dir of this.hierarchies) {
-      try {
-        await rmdir(posix.join(dir, relative));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
-    }
   }
 
   async write(controller: JobController, relative: string, file: string, value: string): Promise<void> {
@@ -158,11 +148,6 @@ export class CgroupTree {
       if (budget === 0) left ??= new Error(`more than ${subtreeLimits.maxDirs} cgroups under ${relative}: removal goes on later`);
     }
     if (left) throw left;
-  }
-
-  /** The freezer hierarchy's directory for this container, where mounted (v1). */
-  get freezerRoot(): string | undefined {
-    return this.freezer;
   }
 
   /** PIDs in a cgroup, as this PID namespace numbers them (the memory hierarchy, else the first one). */

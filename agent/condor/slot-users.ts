@@ -77,16 +77,16 @@ export async function ensureSlotAccounts(
   const groups = entries(await readFile(files.group, 'utf8').catch(() => ''));
   const shadow = entries(await readFile(files.shadow, 'utf8').catch(() => ''));
   const missing: SlotAccount[] = [];
-  const ours = (entry: string[] | undefined, a: SlotAccount, idField: number): boolean =>
-    entry !== undefined && entry[0] === a.name && entry[idField] === String(a.uid);
+  // An entry of this very account (passwd and group both hold the id in their third field).
+  const ours = (entry: string[], a: SlotAccount): boolean => entry[0] === a.name && entry[2] === String(a.uid);
   for (const account of accounts) {
     const byName = passwd.find((e) => e[0] === account.name);
     const byUid = passwd.find((e) => e[2] === String(account.uid));
     // A group of ours without its account: an earlier start stopped between the two files.
     const group = groups.find((e) => e[0] === account.name || e[2] === String(account.uid));
-    if (ours(byName, account, 2) && (group === undefined || ours(group, account, 2))) continue;
-    const clash = (byName && !ours(byName, account, 2)) || (byUid && !ours(byUid, account, 2)) ? (byName ?? byUid) : undefined;
-    const groupClash = group !== undefined && !ours(group, account, 2);
+    if (byName && ours(byName, account) && (group === undefined || ours(group, account))) continue;
+    const clash = [byName, byUid].find((e) => e !== undefined && !ours(e, account));
+    const groupClash = group !== undefined && !ours(group, account);
     if (clash || groupClash)
       throw new AgentError(
         'WN_ERR_CONFIG',
@@ -98,11 +98,11 @@ export async function ensureSlotAccounts(
   }
   await append(
     files.group,
-    missing.filter((a) => !groups.some((e) => ours(e, a, 2))).map((a) => `${a.name}:x:${a.uid}:`),
+    missing.filter((a) => !groups.some((e) => ours(e, a))).map((a) => `${a.name}:x:${a.uid}:`),
   );
   await append(
     files.passwd,
-    missing.filter((a) => !passwd.some((e) => ours(e, a, 2))).map((a) => `${a.name}:x:${a.uid}:${a.uid}:wn-agent ${a.slot}:/:/bin/bash`),
+    missing.filter((a) => !passwd.some((e) => ours(e, a))).map((a) => `${a.name}:x:${a.uid}:${a.uid}:wn-agent ${a.slot}:/:/bin/bash`),
   );
   // '*': no password can ever match, yet the account is not "locked" (sshd refuses locked accounts, ssh_to_job needs
   // it). Only where the image has a shadow file at all.

@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import type { CgroupDir, CgroupLayout } from '../cgroup/discover.ts';
 import { parseMountInfo } from '../util/mountinfo.ts';
 import { runBounded } from '../util/run.ts';
+import { isPlainCgroupPath } from './placement-server.ts';
 
 /**
  * HTCondor's own cgroup code owns a cgroup nested in the agent's per-slot one, so that what a pool user sees is what
@@ -87,7 +88,7 @@ export async function prepareCondorCgroups(layout: CgroupLayout, mountinfo: stri
     if (dir !== 'cpu,cpuacct' && !mounted.has(path)) return { nested: false, reason: `${path} is not a mounted cgroup hierarchy` };
   }
   // The wrapper refuses a BASE_CGROUP it could not pass on safely (placement-server.ts): checked once here instead.
-  if (relative !== '' && !/^[A-Za-z0-9_.@-]+(?:\/[A-Za-z0-9_.@-]+)*$/.test(relative))
+  if (relative !== '' && !isPlainCgroupPath(relative))
     return { nested: false, reason: `this container's cgroup path ${relative} has characters HTCondor's BASE_CGROUP cannot carry here` };
   return { nested: true, base: (jobCgroup) => posix.join(relative, jobCgroup) };
 }

@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import { jobLimits, limitWrites, type JobLimitOptions, type JobLimits, type LimitWrite } from '../cgroup/job-limits.ts';
 import type { CgroupTree } from '../cgroup/tree.ts';
 import { jobsParent } from '../cgroup/delegate.ts';
-import { memoryCgroupPath, processesUnder, processStartTime } from '../cgroup/members.ts';
+import { memoryCgroupPath, processesUnder, processIsUnder, processStartTime } from '../cgroup/members.ts';
 import { readJobUsage } from '../cgroup/usage.ts';
 import { PollLoop } from '../util/poll-loop.ts';
 import { withDeadline } from '../util/wait.ts';
@@ -324,7 +324,7 @@ export class JobCgroups {
       : false;
     for (const pid of pids) {
       // Each PID is looked at again just before the kill: one that ended since the listing may be another's now.
-      if (!atOnce && job.procPath && !(await this.stillUnder(pid, job.procPath))) continue;
+      if (!atOnce && job.procPath && !(await processIsUnder(pid, job.procPath))) continue;
       try {
         if (!atOnce) process.kill(pid, 'SIGKILL');
         killed += 1;
@@ -340,11 +340,6 @@ export class JobCgroups {
         { event: 'job-leftovers-killed', jobId: job.jobId, slot: job.slot, cgroup: job.cgroup, killed, pids: pids.slice(0, 20) },
         `${job.slot}: the starter is gone; ${killed} process(es) left in ${job.cgroup} killed`,
       );
-  }
-
-  private async stillUnder(pid: number, path: string): Promise<boolean> {
-    const own = memoryCgroupPath(await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => ''));
-    return own !== undefined && (own === path || own.startsWith(`${path}/`));
   }
 
   /**

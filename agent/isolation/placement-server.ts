@@ -18,6 +18,9 @@ export type PlacementAnswer = { ok: true; condorCgroup?: string } | { ok: false;
 /** A BASE_CGROUP the wrapper may export: a relative cgroup path, nothing a shell or HTCondor's parser would read further. */
 const cgroupPathPattern = /^[A-Za-z0-9_.@-]+(?:\/[A-Za-z0-9_.@-]+)*$/;
 
+export const isPlainCgroupPath = (path: string): boolean =>
+  cgroupPathPattern.test(path) && !path.split('/').some((part) => part === '..' || part === '.');
+
 /**
  * The agent's end of the handshake with image/libexec/starter-wrapper: the wrapper writes "<pid> <slot> <reply fifo>"
  * into `requests` and reads one line, "ok [<BASE_CGROUP>]" or "deny <reason>", from its own reply FIFO. The directory is root's alone
@@ -79,7 +82,6 @@ export function answerLine(answer: PlacementAnswer): string {
   if (answer.condorCgroup === undefined) return 'ok\n';
   // Fail closed: a path the wrapper could not use safely is a refusal, and the job goes back to the queue.
   const path = answer.condorCgroup;
-  if (!cgroupPathPattern.test(path) || path.split('/').some((part) => part === '..' || part === '.'))
-    return 'deny the cgroup path for HTCondor is not a plain relative path\n';
+  if (!isPlainCgroupPath(path)) return 'deny the cgroup path for HTCondor is not a plain relative path\n';
   return `ok ${path}\n`;
 }
