@@ -2,9 +2,16 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCondorTool } from '../condor/tools.ts';
+import { condorPaths } from '../config/options.ts';
+import { AgentError } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+import { LruMap } from '../util/lru.ts';
+import { streamLines } from '../util/stream-lines.ts';
 import type { WorkerSpec } from './backend.ts';
-import { newClassAd, prototypeAd } from './prototype.ts';
+import { defaultEvaluationLimits, evaluateJob, type Evaluation, type EvaluationLimits } from './evaluate.ts';
+import { baseColumns, GroupingPass, type JobGroup } from './job-groups.ts';
+import { jobReferences } from './job-references.ts';
+import { newClassAd, prototypeAd, type HostFacts } from './prototype.ts';
 
 /**
  * Idle jobs in the pool that a worker of this fleet would match: every schedd through the collector (`condor_q
@@ -12,10 +19,11 @@ import { newClassAd, prototypeAd } from './prototype.ts';
  * and whose Requirements are true against the machine ad a worker of this spec will advertise (prototype.ts).
  * Counted, never listed in a log.
  *
- * Jobs are grouped by what decides their match (the Requirements expression as written and the resource requests):
- * a pool of 10,000 pilots holds a handful of groups. One job of each new group is read whole and evaluated with
- * HTCondor's own classad_eval, at most `evaluationsPerCycle` groups a cycle; the verdict is kept for that group and
- * spec. A group not yet evaluated does not count: the fleet never grows for jobs it has not matched.
+ * Every part of this is any pool user's input, so every part is bounded: condor_q's output is streamed a line at a
+ * time (a line over 64 KiB is dropped, not held), groups are at most 10,000, one job of each new group is evaluated
+ * under CPU, memory and time limits, at most `evaluationsPerCycle` a cycle and within the cycle's time budget, a
+ * group whose evaluation fails is remembered as not matching (and said once), and one owner's jobs count at most
+ * `perOwnerCap`. A group not yet evaluated does not count: the fleet never grows for jobs it has not matched.
  */
 export interface DemandQuery {
   spec: WorkerSpec;
@@ -25,6 +33,10 @@ export interface DemandQuery {
   constraint?: string | undefined;
   /** HTCondor configuration that reaches the pool (CONDOR_HOST and a credential). */
   configFile: string;
+  /** What a worker without a CPU or memory limit in its spec gets: the engine host's. */
+  host?: HostFacts | undefined;
+  /** Idle jobs of one owner that count, at most (the fleet's whole capacity by default). */
+  perOwnerCap?: number | undefined;
 }
 
 export function demandConstraint({
@@ -40,100 +52,188 @@ export function demandConstraint({
   return constraint ? `${fits} && (${constraint})` : fits;
 }
 
-export interface JobGroup {
-  key: string;
-  count: number;
-  /** GlobalJobId of one job of the group: schedd#cluster.proc#time. */
-  example: string;
+export interface DemandOptions {
+  evaluationsPerCycle: number;
+  /** Verdicts kept (by spec, machine ad and group), least recently used dropped first. */
+  maxVerdicts: number;
+  /** Time for one demand reading: condor_q's deadline, and evaluations stop when it is near. */
+  budgetMs: number;
+  maxLineBytes: number;
+  maxGroups: number;
+  /** Job attributes that Requirements read, followed as condor_q columns, at most. */
+  maxExtraColumns: number;
+  limits: EvaluationLimits;
+  /** Where HTCondor's tools are (condor_q, classad_eval). */
+  bin: string;
+  log?: Logger | undefined;
 }
 
-/** condor_q -af:rt GlobalJobId Requirements RequestCpus RequestMemory RequestDisk, grouped. Bad lines are skipped. */
-export function groupJobs(output: string): JobGroup[] {
-  const groups = new Map<string, JobGroup>();
-  for (const line of output.split('\n')) {
-    const [quotedId, ...rest] = line.split('\t');
-    const id = /^"([\w.@:-]+#\d+\.\d+#\d+)"$/.exec(quotedId ?? '')?.[1];
-    if (!id || rest.length !== 4) continue;
-    const key = createHash('sha256').update(rest.join('\t')).digest('hex').slice(0, 16);
-    const group = groups.get(key);
-    if (group) group.count += 1;
-    else groups.set(key, { key, count: 1, example: id });
-  }
-  return [...groups.values()];
+/** What the last reading left uncounted, and why: each a count an operator can act on. */
+export interface DemandReport {
+  groups: number;
+  matching: number;
+  /** condor_q lines over the line limit (a job with a huge Requirements, say). */
+  overlong: number;
+  unreadable: number;
+  /** Jobs whose Requirements read job attributes not yet followed (counted from the next cycle on). */
+  unkeyed: number;
+  overflow: number;
+  /** Groups not evaluated yet (the per-cycle limit or the time budget). */
+  pending: number;
+  /** Idle jobs above an owner's cap. */
+  capped: number;
 }
+
+const defaults: DemandOptions = {
+  evaluationsPerCycle: 16,
+  maxVerdicts: 5000,
+  budgetMs: 60_000,
+  maxLineBytes: 64 << 10,
+  maxGroups: 10_000,
+  maxExtraColumns: 32,
+  limits: defaultEvaluationLimits,
+  bin: condorPaths.bin,
+};
 
 export class Demand {
-  /** Verdicts by spec hash + group key; bounded, and dropped whole when full. */
-  private readonly verdicts = new Map<string, boolean>();
+  private readonly options: DemandOptions;
+  private readonly verdicts: LruMap<string, boolean>;
+  /** Job attributes each Requirements text reads, by the text's hash. */
+  private readonly references = new LruMap<string, readonly string[]>(2000);
+  private extraColumns: string[] = [];
+  last: DemandReport | undefined;
 
-  constructor(
-    private readonly evaluationsPerCycle = 16,
-    private readonly maxVerdicts = 2000,
-  ) {}
+  constructor(options: Partial<DemandOptions> = {}) {
+    this.options = { ...defaults, ...options };
+    this.verdicts = new LruMap(this.options.maxVerdicts);
+  }
 
   async idleJobs(query: DemandQuery): Promise<number> {
     const { spec, configFile } = query;
-    const constraint = demandConstraint({ cpus: spec.cpus ?? 1, memoryMiB: spec.memoryMiB ?? 1 << 30, constraint: query.constraint });
-    const out = await runCondorTool(
-      'condor_q',
+    const { budgetMs, bin } = this.options;
+    const deadline = Date.now() + budgetMs;
+    const machine = prototypeAd(spec, query.fleet, query.specHash, query.host);
+    const memoryMiB = typeof machine.Memory === 'number' ? machine.Memory : 1;
+    const cpus = typeof machine.Cpus === 'number' ? machine.Cpus : 1;
+    const machineNames = new Set(Object.keys(machine));
+    const pass = new GroupingPass(
+      [...baseColumns, ...this.extraColumns],
+      (text) => this.referencesOf(text, machineNames),
+      this.options.maxGroups,
+    );
+    const streamed = await streamLines(
+      join(bin, 'condor_q'),
       [
         '-global',
         '-allusers',
         '-constraint',
-        constraint,
+        demandConstraint({ cpus, memoryMiB, constraint: query.constraint }),
         '-af:rt',
-        'GlobalJobId',
-        'Requirements',
-        'RequestCpus',
-        'RequestMemory',
-        'RequestDisk',
+        ...pass.columns,
       ],
       {
-        configFile,
+        timeoutMs: budgetMs,
+        env: { ...process.env, CONDOR_CONFIG: configFile },
+        maxLineBytes: this.options.maxLineBytes,
+        onLine: (line) => pass.add(line),
       },
     );
-    const groups = groupJobs(out);
-    if (this.verdicts.size > this.maxVerdicts) this.verdicts.clear();
+    if (!streamed.ok) throw new AgentError('WN_ERR_CONDOR_TOOL', `condor_q -global (idle jobs): ${streamed.why}`);
+    this.extraColumns = pass.nextExtraColumns(this.options.maxExtraColumns);
+    // The verdict holds for this machine ad: a spec, an image or an engine host that changed is a new one.
+    const stable = Object.entries(machine).filter(([name]) => name !== 'ContainerTaskId'); // new every cycle, like a worker's
+    const adKey = createHash('sha256').update(JSON.stringify(stable)).digest('hex').slice(0, 12);
+    const perOwner = new Map<string, number>();
     let evaluations = 0;
-    let matching = 0;
+    let pending = 0;
     let dir: string | undefined;
     try {
-      for (const group of groups) {
-        const id = `${query.specHash}:${group.key}`;
+      for (const group of pass.groups.values()) {
+        const id = `${query.specHash}:${adKey}:${group.key}`;
         let verdict = this.verdicts.get(id);
-        if (verdict === undefined && evaluations < this.evaluationsPerCycle) {
+        const timeLeft = deadline - Date.now() > 2 * this.options.limits.timeoutMs;
+        if (verdict === undefined && evaluations < this.options.evaluationsPerCycle && timeLeft) {
           evaluations += 1;
-          if (dir === undefined) {
-            // The machine ad is the same for every group of this cycle: written once, beside each job ad in turn.
-            dir = await mkdtemp(join(tmpdir(), 'wn-fleet-demand-'));
-            await writeFile(join(dir, 'machine.ad'), newClassAd(prototypeAd(spec, query.fleet, query.specHash)));
-          }
-          verdict = await this.evaluate(group.example, dir, configFile);
-          if (verdict !== undefined) this.verdicts.set(id, verdict);
+          // The machine ad is the same for every group of this cycle: written once, beside each job ad in turn.
+          dir ??= await this.machineDir(machine);
+          verdict = this.remember(id, group, await evaluateJob(group.example, dir, configFile, this.options.limits, bin));
         }
-        if (verdict) matching += group.count;
+        if (verdict === undefined) pending += 1;
+        if (verdict) perOwner.set(group.owner, (perOwner.get(group.owner) ?? 0) + group.count);
       }
     } finally {
       if (dir) await rm(dir, { recursive: true, force: true });
     }
+    const cap = query.perOwnerCap ?? Number.POSITIVE_INFINITY;
+    const counts = [...perOwner.values()];
+    const matching = counts.reduce((sum, n) => sum + Math.min(n, cap), 0);
+    this.report({
+      groups: pass.groups.size,
+      matching,
+      overlong: streamed.overlong,
+      unreadable: pass.unreadable,
+      unkeyed: pass.unkeyed,
+      overflow: pass.overflow,
+      pending,
+      capped: counts.reduce((sum, n) => sum + Math.max(0, n - cap), 0),
+    });
     return matching;
   }
 
-  /** One job's Requirements against the prototype in dir/machine.ad; undefined when the job left the queue meanwhile. */
-  private async evaluate(globalJobId: string, dir: string, configFile: string): Promise<boolean | undefined> {
-    const schedd = globalJobId.split('#')[0] ?? '';
-    const jobAd = await runCondorTool(
-      'condor_q',
-      ['-name', schedd, '-allusers', '-constraint', `GlobalJobId == "${globalJobId}"`, '-long:new'],
-      { configFile },
-    );
-    if (!jobAd.includes('[')) return undefined;
-    await writeFile(join(dir, 'job.ad'), jobAd);
-    const result = await runCondorTool(
-      'classad_eval',
-      ['-quiet', '-file', join(dir, 'job.ad'), '-target-file', join(dir, 'machine.ad'), 'Requirements'],
-      { configFile },
-    );
-    return result.trim() === 'true';
+  private referencesOf(text: string, machineNames: ReadonlySet<string>): readonly string[] {
+    const key = createHash('sha256').update(text).digest('hex');
+    let names = this.references.get(key);
+    if (!names) {
+      names = jobReferences(text, machineNames);
+      this.references.set(key, names);
+    }
+    return names;
   }
+
+  private async machineDir(machine: Record<string, string | number | boolean>): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'wn-fleet-demand-'));
+    await writeFile(join(dir, 'machine.ad'), newClassAd(machine));
+    return dir;
+  }
+
+  /** A verdict to keep: a failed evaluation is kept as "does not match", so one bad job costs one evaluation, once. */
+  private remember(id: string, group: JobGroup, evaluation: Evaluation): boolean | undefined {
+    if ('gone' in evaluation) return undefined;
+    if ('verdict' in evaluation) {
+      this.verdicts.set(id, evaluation.verdict);
+      return evaluation.verdict;
+    }
+    this.verdicts.set(id, false);
+    this.options.log?.warn(
+      {
+        event: 'fleet-demand-evaluation-failed',
+        group: group.key,
+        owner: group.owner,
+        job: group.example,
+        jobs: group.count,
+        why: evaluation.failed,
+      },
+      `${group.count} idle job(s) of ${group.owner} (like ${group.example}) do not count: their Requirements could not be evaluated (${evaluation.failed})`,
+    );
+    return false;
+  }
+
+  private report(next: DemandReport): void {
+    const uncounted = uncountedOf(next);
+    const previous = this.last && uncountedOf(this.last);
+    this.last = next;
+    if (Object.values(uncounted).every((n) => n === 0) || JSON.stringify(uncounted) === JSON.stringify(previous)) return;
+    this.options.log?.info(
+      { event: 'fleet-demand-uncounted', ...uncounted },
+      `idle jobs not counted as demand: ${Object.entries(uncounted)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ')}`,
+    );
+  }
+}
+
+/** The counts of jobs left out, and why: said when they change, not every cycle. */
+function uncountedOf(r: DemandReport): Record<string, number> {
+  return { overlong: r.overlong, unreadable: r.unreadable, unkeyed: r.unkeyed, overflow: r.overflow, capped: r.capped };
 }

@@ -1,6 +1,13 @@
 import { healthAttribute } from '../cvmfs/attributes.ts';
 import { classAdString } from '../condor/classad.ts';
 import type { WorkerSpec } from './backend.ts';
+import { workerName } from './worker-name.ts';
+
+/** The engine host's resources: what a worker whose spec sets no CPU or memory limit sees and advertises. */
+export interface HostFacts {
+  cpus: number;
+  memoryMiB: number;
+}
 
 /** The attribute every worker of a fleet advertises with the fleet's name, so jobs can ask for the fleet. */
 export const fleetAttribute = 'WnFleet';
@@ -9,13 +16,20 @@ export const fleetAttribute = 'WnFleet';
  * The machine ad a worker of this spec will advertise, as far as it is known before one runs: its resources, the
  * fleet's name, the task-ID prefix the engine gives it, its image, the operator's attributes (WN_ATTR_<Name> in the
  * spec's env, --attr in its args) and its CVMFS repositories as healthy. Idle jobs' Requirements are evaluated
- * against it, so the fleet grows only for jobs its workers would match. Memory and disk that the spec does not set
- * are the host's, unknown here: they are taken as large (optimistic), so a job is never left waiting for a worker
- * that a size limit the spec does not have would have refused.
+ * against it, so the fleet grows only for jobs its workers would match. It holds only values a real worker of the
+ * spec will have: a job that asks for something only the prototype has would make the fleet grow for a job that
+ * no worker then runs, again and again. CPUs and memory the spec does not limit are the engine host's (one CPU and
+ * the job's own request being the fallback when the engine did not say). The one value not known before a worker
+ * runs is its execute disk: taken as large, so RequestDisk alone never keeps a fleet from growing.
  */
-export function prototypeAd(spec: WorkerSpec, fleet: string, hash: string): Record<string, string | number | boolean> {
-  const cpus = spec.cpus ?? 1;
-  const memory = spec.memoryMiB ?? 1 << 30;
+export function prototypeAd(
+  spec: WorkerSpec,
+  fleet: string,
+  hash: string,
+  host?: HostFacts | undefined,
+): Record<string, string | number | boolean> {
+  const cpus = spec.cpus ?? host?.cpus ?? 1;
+  const memory = spec.memoryMiB ?? host?.memoryMiB ?? 1 << 30;
   const ad: Record<string, string | number | boolean> = {
     MyType: 'Machine',
     Arch: 'X86_64',
@@ -27,7 +41,7 @@ export function prototypeAd(spec: WorkerSpec, fleet: string, hash: string): Reco
     TotalMemory: memory,
     Disk: 2 ** 40,
     [fleetAttribute]: fleet,
-    ContainerTaskId: `${fleet}-${hash.slice(0, 6)}-prototype`,
+    ContainerTaskId: workerName(fleet, hash),
     ContainerImage: spec.image,
   };
   for (const [key, value] of Object.entries(spec.env)) {

@@ -23,9 +23,10 @@ export function runBounded(
     execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer, ...(env ? { env } : {}) }, (error, stdout, stderr) => {
       if (!error) return resolve({ ok: true, stdout, stderr, timedOut: false, why: '' });
       const timedOut = error.killed === true;
+      const ended = error.signal ? `killed by ${error.signal}` : `exit ${String(error.code)}`; // a signal: a limit's, say
       const why = timedOut
         ? `timed out after ${timeoutMs} ms`
-        : `exit ${String(error.code)}: ${stderr.trim().split('\n').slice(-3).join(' | ') || error.message}`;
+        : `${ended}: ${stderr.trim().split('\n').slice(-3).join(' | ') || error.message.split('\n')[0]}`;
       resolve({ ok: false, stdout, stderr, timedOut, why });
     });
   });

@@ -1,5 +1,42 @@
-import { describe, expect, it } from 'vitest';
-import { demandConstraint, groupJobs } from '../../agent/fleet/demand.ts';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { WorkerSpec } from '../../agent/fleet/backend.ts';
+import { Demand, demandConstraint, type DemandOptions } from '../../agent/fleet/demand.ts';
+
+// The demand reading against stand-in condor_q and classad_eval programs (test/fixtures/condor-tools): HTCondor's
+// tools are in the image, not on the host; the fleet end-to-end test runs the real ones against the real pool.
+const bin = fileURLToPath(new URL('../fixtures/condor-tools', import.meta.url));
+const spec: WorkerSpec = { image: 'wn-agent:test', env: {}, mounts: [], cpus: 1, memoryMiB: 2048, args: [] };
+// The stand-in classad_eval answers by a word in the job ad: Requirements that read only the machine carry it.
+const req = (word: string): string => `(TARGET.Note == "${word}")`;
+const row = (id: string, owner: string, requirements: string, ...extra: string[]): string =>
+  [`"${id}"`, `"${owner}"`, requirements, '1', '64', '1000', ...extra].join('\t');
+
+let dir = '';
+const logged: Record<string, unknown>[] = [];
+const log = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wn-demand-'));
+  await mkdir(join(dir, 'ads'));
+  process.env.FIXTURE_DIR = dir;
+  logged.length = 0;
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const queue = (...rows: string[]): Promise<void> => writeFile(join(dir, 'queue'), rows.join('\n') + '\n');
+const ad = (id: string, word: string): Promise<void> => writeFile(join(dir, 'ads', id), `[ Requirements = ${req(word)} ]\n`);
+const evaluations = async (): Promise<string[]> =>
+  (await readFile(join(dir, 'calls'), 'utf8').catch(() => '')).split('\n').filter((l) => l.startsWith('classad_eval'));
+const demand = (options: Partial<DemandOptions> = {}): Demand => new Demand({ bin, log, ...options });
+const read = (d: Demand, perOwnerCap?: number): Promise<number> =>
+  d.idleJobs({ spec, fleet: 'a', specHash: 'abcdef123456', configFile: '/dev/null', perOwnerCap });
 
 describe('fleet demand', () => {
   it('asks only for idle jobs that fit one worker, and the site constraint', () => {
@@ -9,21 +46,105 @@ describe('fleet demand', () => {
     );
   });
 
-  it('groups jobs by what decides their match, keeping one example per group, and skips lines it cannot read', () => {
-    const row = (id: string, requirements: string, cpus = '1'): string => [`"${id}"`, requirements, cpus, '64', 'DiskUsage'].join('\t');
-    const out = [
-      row('cm.wn.test#1.0#17', '(WnFleet == "a") && (TARGET.Memory >= RequestMemory)'),
-      row('cm.wn.test#1.1#17', '(WnFleet == "a") && (TARGET.Memory >= RequestMemory)'),
-      row('cm.wn.test#2.0#18', '(TARGET.Cpus >= 2)', '2'),
-      row('other.wn.test#7.3#19', '(WnFleet == "a") && (TARGET.Memory >= RequestMemory)'),
-      'not a row',
-      row('bad id; rm -rf /#1.0#1', 'true'),
-      '',
-    ].join('\n');
-    const groups = groupJobs(out);
-    expect(groups.map((g) => [g.count, g.example])).toEqual([
-      [3, 'cm.wn.test#1.0#17'],
-      [1, 'cm.wn.test#2.0#18'],
+  it('evaluates one job per group, counts the group, and does not evaluate it again next cycle', async () => {
+    await queue(row('cm#1.0#1', 'alice', req('matches')), row('cm#1.1#1', 'alice', req('matches')), row('cm#2.0#1', 'bob', req('other')));
+    await ad('cm#1.0#1', 'matches');
+    await ad('cm#2.0#1', 'other');
+    const d = demand();
+    expect(await read(d)).toBe(2);
+    expect(await read(d)).toBe(2);
+    expect(await evaluations()).toHaveLength(2);
+  });
+
+  it('a job whose evaluation spins, hogs memory or hangs is contained: the others still count, it is said once and not tried again', async () => {
+    await queue(
+      row('cm#1.0#1', 'alice', req('matches')),
+      row('cm#2.0#1', 'mallory', req('spin')),
+      row('cm#3.0#1', 'mallory', req('hog')),
+      row('cm#4.0#1', 'mallory', req('sleep')),
+    );
+    for (const [id, text] of [
+      ['cm#1.0#1', 'matches'],
+      ['cm#2.0#1', 'spin'],
+      ['cm#3.0#1', 'hog'],
+      ['cm#4.0#1', 'sleep'],
+    ] as const)
+      await ad(id, text);
+    const d = demand({ limits: { timeoutMs: 2500, memoryBytes: 256 << 20, cpuSeconds: 1, maxAdBytes: 1 << 20 } });
+    expect(await read(d)).toBe(1);
+    const failed = logged.filter((e) => e.event === 'fleet-demand-evaluation-failed');
+    expect(failed.map((e) => [e.job, e.owner])).toEqual([
+      ['cm#2.0#1', 'mallory'],
+      ['cm#3.0#1', 'mallory'],
+      ['cm#4.0#1', 'mallory'],
     ]);
+    // The CPU limit ended the spinner (SIGXCPU at 1 CPU-second), the address-space limit the hog, the deadline the sleeper.
+    const why = failed.map((e) => String(e.why));
+    expect(why[0]).toMatch(/killed by SIG(XCPU|KILL)/);
+    expect(why[1]).toMatch(/cannot allocate/);
+    expect(why[2]).toMatch(/timed out after 2500 ms/);
+    expect(await read(d)).toBe(1);
+    expect(await evaluations()).toHaveLength(4); // remembered: each bad group cost one evaluation, once
+    expect(logged.filter((e) => e.event === 'fleet-demand-evaluation-failed')).toHaveLength(3);
+  });
+
+  it('streams condor_q: 200 jobs with 100 KB Requirements (20 MB) are skipped line by line and the rest still count', async () => {
+    const huge = `(${'x'.repeat(100_000)})`;
+    const rows = [row('cm#1.0#1', 'alice', req('matches'))];
+    for (let i = 0; i < 200; i++) rows.push(row(`cm#9.${i}#1`, 'mallory', huge));
+    await queue(...rows);
+    await ad('cm#1.0#1', 'matches');
+    const d = demand();
+    expect(await read(d)).toBe(1);
+    expect(d.last).toMatchObject({ overlong: 200, matching: 1 });
+    expect(logged.find((e) => e.event === 'fleet-demand-uncounted')).toMatchObject({ overlong: 200 });
+  });
+
+  it("counts at most the owner's cap of one owner's jobs, and every owner's up to it", async () => {
+    const rows = [];
+    for (let i = 0; i < 50; i++) rows.push(row(`cm#1.${i}#1`, 'mallory', req('matches')));
+    rows.push(row('cm#2.0#1', 'alice', req('matches')), row('cm#2.1#1', 'alice', req('matches')));
+    await queue(...rows);
+    await ad('cm#1.0#1', 'matches');
+    await ad('cm#2.0#1', 'matches');
+    const d = demand();
+    expect(await read(d, 4)).toBe(6);
+    expect(d.last).toMatchObject({ capped: 46 });
+  });
+
+  it('Requirements that read job attributes: those attributes become columns, and jobs that differ in them are judged apart', async () => {
+    const requirements = '(TARGET.Memory >= RequestMemory) && (MY.Wanted == "yes")';
+    await queue(row('cm#1.0#1', 'alice', requirements), row('cm#1.1#1', 'alice', requirements));
+    const d = demand();
+    expect(await read(d)).toBe(0); // not counted before the attribute it reads is asked for
+    expect(d.last).toMatchObject({ unkeyed: 2 });
+    expect(await evaluations()).toHaveLength(0);
+    expect(await readFile(join(dir, 'columns-asked'), 'utf8')).not.toMatch(/Wanted/);
+    await queue(row('cm#1.0#1', 'alice', requirements, '"yes"'), row('cm#1.1#1', 'alice', requirements, '"no"'));
+    await ad('cm#1.0#1', 'matches');
+    await ad('cm#1.1#1', 'other');
+    expect(await read(d)).toBe(1);
+    expect(await readFile(join(dir, 'columns-asked'), 'utf8')).toMatch(/ RequestDisk Wanted$/m);
+    expect(await evaluations()).toHaveLength(2);
+  });
+
+  it('stops evaluating when the time budget is near and leaves the rest pending for the next cycle', async () => {
+    await queue(
+      row('cm#1.0#1', 'alice', req('sleep a')),
+      row('cm#2.0#1', 'alice', req('sleep b')),
+      row('cm#3.0#1', 'alice', req('sleep c')),
+    );
+    for (const id of ['cm#1.0#1', 'cm#2.0#1', 'cm#3.0#1']) await ad(id, 'sleep');
+    const d = demand({ budgetMs: 3000, limits: { timeoutMs: 1000, memoryBytes: 256 << 20, cpuSeconds: 1, maxAdBytes: 1 << 20 } });
+    await read(d);
+    expect((await evaluations()).length).toBeLessThan(3);
+    expect(d.last?.pending).toBeGreaterThan(0);
+  });
+
+  it('a condor_q that fails fails the reading with its reason (the cycle acts on no guess)', async () => {
+    await rm(join(dir, 'ads'), { recursive: true });
+    await writeFile(join(dir, 'queue'), '');
+    const broken = demand({ bin: dir });
+    await expect(read(broken)).rejects.toThrow(/condor_q -global \(idle jobs\): /);
   });
 });

@@ -19,7 +19,7 @@ describe("the prototype of a fleet's worker ad", () => {
       Cpus: 8,
       Memory: 16384,
       WnFleet: 'atlas',
-      ContainerTaskId: 'atlas-abcdef-prototype',
+      ContainerTaskId: expect.stringMatching(/^atlas-abcdef-[a-z0-9]+$/),
       ContainerImage: 'wn-agent:2',
       Site: 'RAL',
       Rack: 'A12',
@@ -32,10 +32,14 @@ describe("the prototype of a fleet's worker ad", () => {
     expect(ad).not.toHaveProperty('CONDOR_HOST');
   });
 
-  it('takes memory it does not know as large, and writes the new ClassAd syntax with strings escaped', () => {
-    const ad = prototypeAd({ image: 'i', env: { WN_ATTR_Note: 'say "hi"' }, mounts: [], args: [] }, 'wn', '000000000000');
-    expect(ad.Memory).toBeGreaterThan(1 << 20);
-    expect(ad.Cpus).toBe(1);
+  it("holds only what a real worker has: its name made as a worker's is, the engine host's CPUs and memory where the spec sets none", () => {
+    const ad = prototypeAd({ image: 'i', env: { WN_ATTR_Note: 'say "hi"' }, mounts: [], args: [] }, 'wn', '000000000000', {
+      cpus: 16,
+      memoryMiB: 64000,
+    });
+    expect(ad).toMatchObject({ Cpus: 16, Memory: 64000, TotalMemory: 64000 });
+    expect(String(ad.ContainerTaskId)).not.toMatch(/prototype/);
+    expect(String(ad.ContainerTaskId)).toMatch(/^wn-000000-[a-z0-9]{9,}$/);
     expect(newClassAd({ A: 1, B: true, Note: 'say "hi"' })).toBe('[ A = 1; B = true; Note = "say \\"hi\\"" ]\n');
   });
 });

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { baseColumns, GroupingPass } from '../../agent/fleet/job-groups.ts';
+import { jobReferences } from '../../agent/fleet/job-references.ts';
+
+const machine = new Set(['Memory', 'WnFleet']);
+const references = (text: string): string[] => jobReferences(text, machine);
+const row = (id: string, owner: string, requirements: string, ...extra: string[]): string =>
+  [`"${id}"`, `"${owner}"`, requirements, '1', '64', 'DiskUsage', ...extra].join('\t');
+
+describe('grouping idle jobs by what decides their match', () => {
+  it('groups by owner, Requirements and requests, keeps one example per group, and skips lines it cannot read', () => {
+    const pass = new GroupingPass(baseColumns, references, 100);
+    for (const line of [
+      row('cm.wn.test#1.0#17', 'alice', '(WnFleet == "a") && (TARGET.Memory >= RequestMemory)'),
+      row('cm.wn.test#1.1#17', 'alice', '(WnFleet == "a") && (TARGET.Memory >= RequestMemory)'),
+      row('other.wn.test#7.3#19', 'bob', '(WnFleet == "a") && (TARGET.Memory >= RequestMemory)'),
+      'not a row',
+      row('bad id; rm -rf /#1.0#1', 'alice', 'true'),
+      row('cm#1.0#1', 'alice"; x', 'true'),
+      row(`cm#${'9'.repeat(11)}.0#1`, 'alice', 'true'),
+      '',
+    ])
+      pass.add(line);
+    expect([...pass.groups.values()].map((g) => [g.owner, g.count, g.example])).toEqual([
+      ['alice', 2, 'cm.wn.test#1.0#17'],
+      ['bob', 1, 'other.wn.test#7.3#19'],
+    ]);
+    expect(pass.unreadable).toBe(4);
+  });
+
+  it('holds at most maxGroups groups and counts the jobs beyond', () => {
+    const pass = new GroupingPass(baseColumns, references, 2);
+    for (let i = 0; i < 5; i++) pass.add(row(`cm#${i}.0#1`, 'mallory', `WnFleet == "${i}"`));
+    expect(pass.groups.size).toBe(2);
+    expect(pass.overflow).toBe(3);
+  });
+
+  it('asks the next pass for the job attributes Requirements read, most-read first, at most the limit, valid names only', () => {
+    const pass = new GroupingPass(baseColumns, references, 100);
+    pass.add(row('cm#1.0#1', 'a', 'MY.A && MY.B'));
+    pass.add(row('cm#1.1#1', 'a', 'MY.B'));
+    pass.add(row('cm#1.2#1', 'a', `MY.${'L'.repeat(120)}`));
+    expect(pass.unkeyed).toBe(3);
+    expect(pass.groups.size).toBe(0);
+    expect(pass.nextExtraColumns(1)).toEqual(['B']);
+    expect(pass.nextExtraColumns(5)).toEqual(['B', 'A']);
+    // With B a column, jobs reading B are keyed by its value; an attribute B reads is followed in turn.
+    const next = new GroupingPass([...baseColumns, 'B'], references, 100);
+    next.add(row('cm#1.1#1', 'a', 'MY.B', '"x"'));
+    next.add(row('cm#1.3#1', 'a', 'MY.B', '"y"'));
+    next.add(row('cm#1.4#1', 'a', 'MY.B', 'MY.C + 1'));
+    expect(next.groups.size).toBe(2);
+    expect(next.unkeyed).toBe(1);
+    expect(next.nextExtraColumns(5)).toEqual(['B', 'C']);
+  });
+});
