@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { repoRoot } from '../test/support/exec.ts';
 import { TestPool } from '../test/support/pool.ts';
+import { adminFlood } from './admin-flood.ts';
 import { coldStart } from './cold-start.ts';
 import { eventStream } from './events.ts';
 import { fleetBench } from './fleet.ts';
@@ -19,7 +20,7 @@ const only = process.argv
   ?.slice('--only='.length)
   .split(',');
 const sizes = smoke
-  ? { coldStarts: 1, idleS: 5, jobs: 4, clients: 5, eventJobs: 3, workers: 2, collectorAds: 100, fleets: [1] }
+  ? { coldStarts: 1, idleS: 5, jobs: 4, clients: 5, eventJobs: 3, workers: 2, collectorAds: 100, fleets: [1], probes: 10, floodS: 8 }
   : {
       coldStarts: 7,
       idleS: 60,
@@ -29,6 +30,8 @@ const sizes = smoke
       workers: Number(process.env.WN_BENCH_WORKERS ?? 20),
       collectorAds: 5000,
       fleets: [1, 5, 20],
+      probes: 200,
+      floodS: 40,
     };
 const pool = new TestPool(smoke ? 'bench-smoke' : 'bench');
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
@@ -79,6 +82,17 @@ async function main(): Promise<void> {
       console.log(
         `event stream: ${ev.clients} clients, ${ev.eventsProduced} events in ${ev.seconds} s, ${ev.deliveredPerSecond} deliveries/s, ${ev.fastClientsComplete}/${ev.clients - 1} fast clients complete, lag p50 ${ev.lagMs.p50} p99 ${ev.lagMs.p99} ms; slow client ${ev.slowClient.closeCode ? `closed ${ev.slowClient.closeCode}` : 'still open'} after ${ev.slowClient.received}; RSS ${ev.rssBeforeMiB} -> ${ev.rssPeakMiB} MiB`,
       );
+    }
+    if (wanted('flood')) {
+      const fl = await adminFlood(pool, sizes.probes, sizes.floodS);
+      results.adminFlood = fl;
+      const line = (l: { p50: number; p99: number; max: number; failed: number }): string =>
+        `p50 ${l.p50} p99 ${l.p99} max ${l.max} ms, ${l.failed} failed`;
+      console.log(
+        `admin port flood, /healthz from the host: quiet ${line(fl.quiet)}; flooded by root in the container ${line(fl.floodedAsRoot)} (p99 ratio ${fl.ratio.root}); flooded by a job's account ${line(fl.floodedAsJob)} (p99 ratio ${fl.ratio.job})`,
+      );
+      console.log(`  flood: as root ${JSON.stringify(fl.flood.root)}; as a job ${JSON.stringify(fl.flood.job)}`);
+      if (smoke && (fl.quiet.n < 1 || fl.floodedAsRoot.n < 1)) throw new Error('bench smoke: no admin probe measured');
     }
     if (wanted('scale')) {
       const sc = await scale(pool, sizes.workers, sizes.collectorAds);

@@ -1,9 +1,11 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import https from 'node:https';
 import http from 'node:http';
+import type net from 'node:net';
 import { dirname } from 'node:path';
 import type { Registry } from 'prom-client';
 import { parseDuration } from '../config/units.ts';
+import { ownAddressMatcher } from './own-addresses.ts';
 import { readiness, type AgentStatus } from './status.ts';
 import { presentedToken, tokenMatches, type EventStream } from './events-ws.ts';
 
@@ -21,6 +23,8 @@ export interface AdminServerOptions {
   tls?: { cert: Buffer; key: Buffer } | undefined;
   /** A /v1 request on TCP came without the right token. */
   onAuthFailure?: (where: 'v1') => void;
+  /** Which TCP peers are inside the container (jobs among them); default: loopback and the container's own addresses. */
+  isOwnAddress?: ((address: string | undefined) => boolean) | undefined;
 }
 
 /**
@@ -34,6 +38,12 @@ export const adminLimits = {
    */
   connections: 512,
   localConnections: 64,
+  /**
+   * TCP connections from inside the container (loopback or its own addresses: where every job's come from), at most;
+   * beyond them a new one from there is closed at once. The rest of `connections` stays for peers outside (the
+   * kubelet's probes, Prometheus), so no number of sockets a job opens keeps those out.
+   */
+  inContainerConnections: 64,
   /** A connection that sends nothing or reads nothing for this long is closed. */
   idleMs: 10_000,
   /** /metrics is computed at most this often; requests in between share the last answer. */
@@ -57,6 +67,8 @@ export class AdminServer {
   private readonly servers: http.Server[] = [];
   private closed = false;
   private metricsCache: { at: number; text: Promise<string> } | undefined;
+  /** TCP connections from inside the container closed at once because their quota was full. */
+  refusedInContainer = 0;
 
   constructor(private readonly options: AdminServerOptions) {}
 
@@ -69,12 +81,29 @@ export class AdminServer {
         if (this.options.events) this.options.events.handleUpgrade(req, socket, head);
         else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       });
+      this.limitInContainer(server);
       this.servers.push(await this.listen(server, (s) => s.listen(listen.port, listen.host), false));
     }
     await mkdir(dirname(socketPath), { recursive: true });
     await rm(socketPath, { force: true });
     this.servers.push(await this.listen(http.createServer(), (s) => s.listen(socketPath), true));
     await chmod(socketPath, 0o600);
+  }
+
+  /** Connections from inside the container beyond their quota are closed as they arrive. */
+  private limitInContainer(server: http.Server): void {
+    const isOwn = this.options.isOwnAddress ?? ownAddressMatcher();
+    let open = 0;
+    server.on('connection', (socket: net.Socket) => {
+      if (!isOwn(socket.remoteAddress)) return;
+      if (open >= adminLimits.inContainerConnections) {
+        this.refusedInContainer += 1;
+        socket.destroy();
+        return;
+      }
+      open += 1;
+      socket.once('close', () => (open -= 1));
+    });
   }
 
   /** The TCP port actually bound (for --admin-listen with port 0). */

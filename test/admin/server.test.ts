@@ -6,6 +6,7 @@ import { Gauge, Registry } from 'prom-client';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../agent/admin/metrics.ts';
+import { ownAddressMatcher } from '../../agent/admin/own-addresses.ts';
 import { AdminServer } from '../../agent/admin/server.ts';
 import type { AgentStatus } from '../../agent/admin/status.ts';
 
@@ -207,5 +208,55 @@ describe('AdminServer under a flood (a job reaches 127.0.0.1:9680)', () => {
     expect(probes).toEqual(Array(10).fill(200));
     await Promise.all(flood);
     for (const socket of silent) socket.destroy();
+  });
+
+  it('however many sockets a job opens from inside the container, a probe from outside is answered', async () => {
+    // Here 127.0.0.1 stands for the container's inside (where a job connects from) and ::1 for the kubelet outside.
+    const socketPath = join(await mkdtemp(join(tmpdir(), 'wn-admin-')), 'admin.sock');
+    server = new AdminServer({
+      listen: { host: '::', port: 0 },
+      socketPath,
+      status: agentStatus(),
+      metrics: new Registry(),
+      onDrain: () => 'accepted',
+      isOwnAddress: (address) => address?.endsWith('127.0.0.1') === true,
+    });
+    await server.start();
+    const port = server.port ?? 0;
+    const held = await Promise.all(
+      Array.from(
+        { length: 600 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+            socket.on('error', () => resolve(socket));
+          }),
+      ),
+    );
+    const probe = await new Promise<number>((resolve) => {
+      const req = http.get({ host: '::1', port, path: '/healthz', timeout: 1000, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('timeout', () => {
+        req.destroy();
+        resolve(0);
+      });
+      req.on('error', () => resolve(0));
+    });
+    expect(probe).toBe(200);
+    expect(server.refusedInContainer).toBeGreaterThanOrEqual(600 - 64);
+    for (const socket of held) socket.destroy();
+  });
+});
+
+describe('which peers are inside the container', () => {
+  it('loopback (all of 127/8, ::1, mapped) and its own interface addresses; not a peer outside', () => {
+    const isOwn = ownAddressMatcher({
+      eth0: [{ address: '10.89.0.5', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: false, cidr: null }],
+    });
+    for (const address of ['127.0.0.1', '127.9.8.7', '::1', '::ffff:127.0.0.1', '10.89.0.5', '::ffff:10.89.0.5'])
+      expect(isOwn(address)).toBe(true);
+    for (const address of ['10.89.0.1', '192.168.1.20', 'fe80::1']) expect(isOwn(address)).toBe(false);
   });
 });

@@ -114,7 +114,7 @@ export class TestPool {
     await podman([
       'run',
       '-d',
-      '--privileged',
+      ...(options.privileged === false ? [] : ['--privileged']),
       '--name',
       name,
       '--hostname',
@@ -143,6 +143,8 @@ export interface WorkerOptions {
   agentArgs?: string[];
   /** Extra podman run arguments (limits, ...). */
   podmanArgs?: string[];
+  /** Default true; false starts it with only what podmanArgs grant (capabilities, devices, mounts). */
+  privileged?: boolean;
   /** Default: localhost/wn-agent:dev. */
   image?: string;
 }
