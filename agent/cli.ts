@@ -112,7 +112,7 @@ async function run(raw: RawOptions): Promise<void> {
   // Detected before the logger exists: every line, HTCondor's included, carries task, container and image.
   const trace = await detectTraceability(process.env, {
     kubernetesEnv: config.kubernetesEnv,
-    overrides: { image: config.image, host: config.containerHost },
+    overrides: { image: config.image, host: config.containerHost, taskId: config.taskId },
   });
   const hub = new EventHub(config.eventBacklog);
   const { logger, flush } = createLogger(config.logLevel, logFields(trace), 1, logTap(hub));
@@ -265,6 +265,7 @@ await yargs(cliArgs)
           maxUnavailable: config.maxUnavailable,
           engine: config.engineSocket,
           metricsListen: config.metricsListen,
+          workerAdmin: config.workerTls ? 'https' : 'http',
         },
         'fleet controller starting',
       );

@@ -32,6 +32,8 @@ export interface AgentConfig {
   image: string | undefined;
   /** The physical host, where the scheduler does not say (Nomad, plain podman/docker). */
   containerHost: string | undefined;
+  /** ContainerTaskId where no scheduler sets one (a fleet's worker name); else the container's name or ID. */
+  taskId: string | undefined;
   /** Names of the downward-API variables of a Kubernetes pod. */
   kubernetesEnv: { podName: string; namespace: string; podUid: string; nodeName: string };
   /** Memory kept back for the agent and HTCondor's daemons when the slot's memory is detected. */

@@ -259,6 +259,7 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     attributes: attributes(raw.attr ?? [], env),
     image: nonEmpty(raw.image),
     containerHost: nonEmpty(raw.containerHost),
+    taskId: nonEmpty(raw.taskId),
     kubernetesEnv: {
       podName: variableName('k8s-pod-name-var', raw.k8sPodNameVar ?? defaults.k8sPodNameVar),
       namespace: variableName('k8s-namespace-var', raw.k8sNamespaceVar ?? defaults.k8sNamespaceVar),

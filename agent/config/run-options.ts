@@ -27,6 +27,7 @@ export const runOptions = [
   { flag: 'attr', array: true, describe: 'extra slot attribute Name=value, repeatable (also WN_ATTR_<Name>=value)' },
   { flag: 'image', describe: 'image name for ContainerImage (default: the image metadata file)' },
   { flag: 'container-host', describe: 'physical host for ContainerHost, where the scheduler does not say' },
+  { flag: 'task-id', describe: "ContainerTaskId where no scheduler says (wn-agent fleet sets it to the worker's name)" },
   {
     flag: 'reserved-memory',
     describe: `memory kept from a detected limit for the agent and HTCondor (default ${defaults.reservedMemory})`,

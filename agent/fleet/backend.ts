@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
+import { AgentError } from '../errors.ts';
 import type { DockerApi } from './docker.ts';
 import { fleetAttribute } from './prototype.ts';
+import { capabilityHostConfig, cgroupBind, resolvePrivileges, type WorkerPrivileges } from './privileges.ts';
+import { tar, type TarEntry } from './tar.ts';
+import { workerCredentialFiles, type FleetCredentials } from './worker-credentials.ts';
+import { workerName } from './worker-name.ts';
 
 /** What every worker of a fleet is started from. Its hash labels each worker, so a changed spec is an upgrade. */
 export interface WorkerSpec {
   image: string;
-  /** Environment of the worker (CONDOR_HOST, WN_* options). The admin token is added by the controller. */
+  /** Environment of the worker (CONDOR_HOST, WN_* options). Never the admin token: each worker gets its own as a file. */
   env: Record<string, string>;
   /** host:container[:ro] bind mounts (credentials, site configuration). */
   mounts: string[];
@@ -30,6 +35,8 @@ export interface BackendWorker {
   running: boolean;
   /** Address the worker's agent answers on (port 9680), on the fleet's network. */
   address?: string | undefined;
+  /** Started serving its admin port with TLS (a label, so that turning TLS on or off leaves no worker unread). */
+  tls?: boolean | undefined;
   startedAt: number;
 }
 
@@ -39,7 +46,8 @@ export interface BackendWorker {
  */
 export interface FleetBackend {
   list(): Promise<BackendWorker[]>;
-  start(spec: WorkerSpec, hash: string, adminToken: string): Promise<string>;
+  /** Starts a worker with its own admin token (derived from the fleet's key and its name) and the TLS files, if any. */
+  start(spec: WorkerSpec, hash: string, credentials: FleetCredentials): Promise<string>;
   /** Removes a worker that has exited (never one that runs: workers leave by draining). */
   forget(id: string): Promise<void>;
 }
@@ -55,9 +63,12 @@ interface ContainerSummary {
 
 /** Workers as containers of a Docker Engine API (Docker, or podman system service), labelled with the fleet's name. */
 export class DockerBackend implements FleetBackend {
+  private privileges: 'capabilities' | 'privileged' | undefined;
+
   constructor(
     private readonly api: DockerApi,
     readonly fleet: string,
+    private readonly mode: WorkerPrivileges = 'auto',
   ) {}
 
   async list(): Promise<BackendWorker[]> {
@@ -71,37 +82,74 @@ export class DockerBackend implements FleetBackend {
         specHash: c.Labels?.['wn-fleet-spec'] ?? '',
         running: c.State === 'running' || c.State === 'created' || c.State === 'configured',
         address: networks.map((n) => n.IPAddress).find((ip) => ip) || undefined,
+        tls: c.Labels?.['wn-fleet-admin'] === 'https',
         startedAt: (c.Created ?? 0) * 1000,
       };
     });
   }
 
-  async start(spec: WorkerSpec, hash: string, adminToken: string): Promise<string> {
-    const name = `${this.fleet}-${hash.slice(0, 6)}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
-    // Every worker advertises its fleet's name (WnFleet), so jobs can ask for this fleet and demand can match them.
-    const env = { ...spec.env, [`WN_ATTR_${fleetAttribute}`]: this.fleet, WN_ADMIN_TOKEN: adminToken };
-    const body = {
-      Image: spec.image,
-      Hostname: name,
-      Cmd: ['run', ...spec.args],
-      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      Labels: { 'wn-fleet': this.fleet, 'wn-fleet-spec': hash },
-      HostConfig: {
-        Privileged: true,
-        Binds: spec.mounts,
-        ...(spec.network ? { NetworkMode: spec.network } : {}),
-        ...(spec.memoryMiB ? { Memory: spec.memoryMiB * 1048576 } : {}),
-        ...(spec.cpus ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
-      },
-      // A scheduler's grace period: the agent drains on SIGTERM; the engine must not SIGKILL it after 10 s.
-      StopTimeout: 3600,
-    };
+  async start(spec: WorkerSpec, hash: string, credentials: FleetCredentials): Promise<string> {
+    const name = workerName(this.fleet, hash);
+    const { files, args } = workerCredentialFiles(credentials, name);
+    this.privileges ??= await resolvePrivileges(this.mode, this.api);
+    return this.launch(name, workerContainer(this.fleet, spec, hash, name, args, credentials.tls !== undefined, this.privileges), files);
+  }
+
+  /** Creates the container, puts `files` into it, starts it; a container that cannot be given its files or started is removed. */
+  async launch(name: string, body: Record<string, unknown>, files: readonly TarEntry[]): Promise<string> {
     const created = await this.api.call<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(name)}`, body);
-    await this.api.call('POST', `/containers/${created.Id}/start`);
+    try {
+      // Into the created container's own filesystem, before anything in it runs: the agent reads the files at start.
+      await this.api.put(`/containers/${created.Id}/archive?path=/`, tar(files), 'application/x-tar');
+      await this.api.call('POST', `/containers/${created.Id}/start`);
+    } catch (error) {
+      // A container left created would be listed as a worker that never answers, holding a token no one uses.
+      await this.api.call('DELETE', `/containers/${created.Id}?force=true`).catch(() => undefined);
+      throw new AgentError('WN_ERR_FLEET_BACKEND', `worker ${name} not started (its container was removed): ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     return created.Id;
   }
 
   async forget(id: string): Promise<void> {
     await this.api.call('DELETE', `/containers/${id}`);
   }
+}
+
+/**
+ * A worker's container as POST /containers/create takes it. `credentialArgs` point the agent at the files the fleet
+ * puts into the container before it starts; nothing secret is in the body (the engine shows it to anyone who can
+ * inspect the container, and the environment is in every process's /proc/<pid>/environ).
+ */
+export function workerContainer(
+  fleet: string,
+  spec: WorkerSpec,
+  hash: string,
+  name: string,
+  credentialArgs: readonly string[],
+  tls: boolean,
+  privileges: 'capabilities' | 'privileged' = 'privileged',
+): Record<string, unknown> {
+  // Every worker advertises its fleet's name (WnFleet), so jobs can ask for this fleet and demand can match them.
+  // Its name is its task ID (ContainerTaskId), whatever the engine tells a container about itself: under Docker, and
+  // under podman without Privileged, a container is told only its 64-hex ID, which the prototype ad cannot know.
+  const env = { ...spec.env, [`WN_ATTR_${fleetAttribute}`]: fleet, WN_TASK_ID: name };
+  return {
+    Image: spec.image,
+    Hostname: name,
+    Cmd: ['run', ...credentialArgs, ...spec.args],
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: { 'wn-fleet': fleet, 'wn-fleet-spec': hash, 'wn-fleet-admin': tls ? 'https' : 'http' },
+    HostConfig: {
+      ...(privileges === 'privileged'
+        ? { Privileged: true, Binds: spec.mounts }
+        : { ...capabilityHostConfig(), Binds: [...spec.mounts, cgroupBind] }),
+      ...(spec.network ? { NetworkMode: spec.network } : {}),
+      ...(spec.memoryMiB ? { Memory: spec.memoryMiB * 1048576 } : {}),
+      ...(spec.cpus ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
+    },
+    // A scheduler's grace period: the agent drains on SIGTERM; the engine must not SIGKILL it after 10 s.
+    StopTimeout: 3600,
+  };
 }

@@ -5,9 +5,14 @@ import type { Logger } from '../log/logger.ts';
 import { DockerBackend, type WorkerSpec } from './backend.ts';
 import { FleetController } from './controller.ts';
 import { Demand } from './demand.ts';
+import { workerPrivilegeModes, type WorkerPrivileges } from './privileges.ts';
+import { engineHost } from './engine-info.ts';
+import type { HostFacts } from './prototype.ts';
 import { DockerApi } from './docker.ts';
+import { bridgeNetworkCheck } from './network-check.ts';
 import { readSpecFile } from './spec-file.ts';
 import { parseEnvChanges, rolloutProgress, upgradeSpecFile } from './upgrade.ts';
+import { readWorkerTls, type WorkerTls } from './worker-credentials.ts';
 import { waitFor } from '../util/wait.ts';
 
 /** `wn-agent fleet run|status|upgrade`: the options, validated, and the controller wired to the Docker Engine API backend. */
@@ -20,9 +25,15 @@ export interface FleetConfig {
   maxUnavailable: number;
   intervalMs: number;
   engineSocket: string;
+  /** The fleet's key: each worker's admin token is HMAC-SHA256(key, worker name). */
   adminToken: string;
+  /** --worker-tls-cert, --worker-tls-key, --worker-ca-file: workers serve their admin port with TLS. */
+  workerTls?: WorkerTls | undefined;
   condorConfig: string;
   jobConstraint?: string | undefined;
+  /** Idle jobs of one owner that count, at most; undefined for the fleet's capacity. */
+  ownerDemandCap?: number | undefined;
+  workerPrivileges: WorkerPrivileges;
   /** Where /metrics and /healthz are served, or undefined for off. */
   metricsListen?: { host: string; port: number } | undefined;
 }
@@ -70,6 +81,10 @@ export async function fleetUpgrade(
   });
 }
 
+function oneOf<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T {
+  return allowed.includes(value as T) ? (value as T) : badFlag(flag, `one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+}
+
 function badFlag(flag: string, message: string): never {
   throw new AgentError('WN_ERR_CONFIG', `--${flag}: ${message}`);
 }
@@ -114,8 +129,11 @@ export function parseFleetConfig(argv: Record<string, unknown>, env: NodeJS.Proc
     intervalMs,
     engineSocket: String(argv.engineSocket),
     adminToken: token,
+    workerTls: readWorkerTls({ cert: argv.workerTlsCert, key: argv.workerTlsKey, ca: argv.workerCaFile }, bad),
     condorConfig,
     jobConstraint: typeof argv.jobConstraint === 'string' ? argv.jobConstraint : undefined,
+    ownerDemandCap: argv.ownerDemandCap === undefined ? undefined : count('owner-demand-cap', argv.ownerDemandCap, 1),
+    workerPrivileges: oneOf('worker-privileges', argv.workerPrivileges ?? 'auto', workerPrivilegeModes),
     metricsListen: listen(String(argv.metricsListen ?? 'off'), bad),
   };
 }
@@ -130,29 +148,41 @@ function listen(value: string, bad: (flag: string, message: string) => never): {
 
 export function fleetController(config: FleetConfig, log: Logger): FleetController {
   let lastGood: WorkerSpec | undefined;
+  const bridgeNetwork = bridgeNetworkCheck(new DockerApi(config.engineSocket));
   const spec = async (): Promise<WorkerSpec> => {
     try {
-      lastGood = await readSpecFile(config.specFile);
+      const read = await readSpecFile(config.specFile);
+      // A name cannot tell a bridge network from a macvlan one; the engine can, and its answer is a property of the spec.
+      if (read.network !== undefined) await bridgeNetwork(read.network);
+      lastGood = read;
     } catch (error) {
       if (!lastGood) throw error;
       log.warn({ event: 'fleet-spec-invalid', error: (error as Error).message }, 'spec file invalid; keeping the last good spec');
     }
     return lastGood;
   };
-  const demand = new Demand();
+  const api = new DockerApi(config.engineSocket);
+  const demand = new Demand({ log });
+  // The engine host's CPUs and memory, for specs that do not limit them: asked until the engine has answered once.
+  let host: HostFacts | undefined;
   return new FleetController({
-    backend: new DockerBackend(new DockerApi(config.engineSocket), config.name),
+    backend: new DockerBackend(new DockerApi(config.engineSocket), config.name, config.workerPrivileges),
     spec,
     limits: { min: config.min, max: config.max, maxSurge: config.maxSurge, maxUnavailable: config.maxUnavailable, jobsPerWorker: 1 },
-    demand: (s, hash) =>
-      demand.idleJobs({
+    demand: async (s, hash, seen) => {
+      host ??= await engineHost(api);
+      const perWorker = Math.max(1, Math.floor(s.cpus ?? host?.cpus ?? 1));
+      return demand.idleJobs({
         spec: s,
         fleet: config.name,
         specHash: hash,
         constraint: config.jobConstraint,
         configFile: config.condorConfig,
-      }),
-    adminToken: config.adminToken,
+        host: { ...host, diskKiB: seen.diskKiB },
+        perOwnerCap: config.ownerDemandCap ?? config.max * perWorker,
+      });
+    },
+    credentials: { key: config.adminToken, tls: config.workerTls },
     intervalMs: config.intervalMs,
     log,
   });

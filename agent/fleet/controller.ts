@@ -1,30 +1,30 @@
 import type { Logger } from 'pino';
 import { delay } from '../util/wait.ts';
+import { httpAgentCall, type AgentCall, type WorkerEndpoint } from './agent-call.ts';
 import { specHash, type FleetBackend, type WorkerSpec } from './backend.ts';
-import { observed, type AgentStatusBody } from './observe.ts';
+import { executeDiskKiB, observed, type AgentStatusBody } from './observe.ts';
 import { plan, type FleetLimits, type FleetPlan, type ObservedWorker } from './plan.ts';
+import type { FleetCredentials } from './worker-credentials.ts';
 
 export interface FleetOptions {
   backend: FleetBackend;
   /** Read at every cycle: a changed spec (file) is a rolling upgrade. */
   spec: () => Promise<WorkerSpec>;
   limits: FleetLimits;
-  /** Idle jobs a worker could run. */
-  demand: (spec: WorkerSpec, hash: string) => Promise<number>;
-  /** The admin token every worker is started with, and the fleet reads and drains them with. */
-  adminToken: string;
+  /** Idle jobs a worker could run; `diskKiB` is the execute disk running workers report, when one does. */
+  demand: (spec: WorkerSpec, hash: string, seen: { diskKiB?: number | undefined }) => Promise<number>;
+  /** The fleet's key, from which each worker's own admin token is derived, and the workers' TLS files, if any. */
+  credentials: FleetCredentials;
   intervalMs: number;
   log: Logger;
-  /** How the controller speaks to a worker's agent (default: HTTP to <address>:9680 with the token). */
+  /** How the controller speaks to a worker's agent (default: HTTP, or HTTPS for TLS workers, to <address>:9680 with its token). */
   agent?: AgentCall | undefined;
 }
-
-export type AgentCall = (address: string, method: 'GET' | 'POST', path: string) => Promise<{ status: number; body: unknown } | undefined>;
 
 export interface FleetSnapshot {
   /** The spec read for this cycle: what new workers start from, and what specHash is the hash of. */
   spec: WorkerSpec;
-  workers: (ObservedWorker & { name: string; address?: string | undefined })[];
+  workers: (ObservedWorker & { name: string; address?: string | undefined; tls?: boolean | undefined })[];
   idleJobs: number;
   specHash: string;
   plan: FleetPlan;
@@ -39,21 +39,25 @@ export class FleetController {
   private stopped = false;
   readonly counters = { started: 0, drained: 0, forgotten: 0, cycles: 0, errors: 0 };
   last: FleetSnapshot | undefined;
+  private diskKiB: number | undefined;
 
-  constructor(private readonly options: FleetOptions) {}
+  private readonly agent: AgentCall;
+
+  constructor(private readonly options: FleetOptions) {
+    this.agent = options.agent ?? httpAgentCall(options.credentials);
+  }
 
   async observe(): Promise<FleetSnapshot> {
     const spec = await this.options.spec();
     const hash = specHash(spec);
     const listed = await this.options.backend.list();
-    const workers = await Promise.all(
-      listed.map(async (w) => ({
-        ...observed(w, w.running && w.address ? await this.agentStatus(w.address) : undefined),
-        name: w.name,
-        address: w.address,
-      })),
+    const statuses = await Promise.all(
+      listed.map((w) => (w.running && w.address ? this.agentStatus({ name: w.name, address: w.address, tls: w.tls }) : undefined)),
     );
-    const idle = await this.options.demand(spec, hash);
+    const workers = listed.map((w, i) => ({ ...observed(w, statuses[i]), name: w.name, address: w.address, tls: w.tls }));
+    // The execute disk is known only once a worker runs; the last one seen stands in while none does.
+    this.diskKiB = executeDiskKiB(statuses) ?? this.diskKiB;
+    const idle = await this.options.demand(spec, hash, { diskKiB: this.diskKiB });
     // A worker of N CPUs runs up to N single-CPU jobs at once.
     const limits = spec.cpus ? { ...this.options.limits, jobsPerWorker: Math.max(1, Math.floor(spec.cpus)) } : this.options.limits;
     return { spec, workers, idleJobs: idle, specHash: hash, plan: plan(workers, idle, hash, limits) };
@@ -71,7 +75,7 @@ export class FleetController {
       log.info({ event: 'fleet-worker-gone', worker: gone.name }, `worker ${gone.name} exited and was removed`);
     }
     for (let i = 0; i < snapshot.plan.start; i++) {
-      const id = await backend.start(spec, snapshot.specHash, this.options.adminToken);
+      const id = await backend.start(spec, snapshot.specHash, this.options.credentials);
       this.counters.started += 1;
       log.info(
         { event: 'fleet-worker-started', id, specHash: snapshot.specHash, reason: snapshot.plan.reason },
@@ -80,7 +84,9 @@ export class FleetController {
     }
     for (const id of snapshot.plan.drain) {
       const worker = snapshot.workers.find((w) => w.id === id);
-      const answer = worker?.address ? await this.request(worker.address, 'POST', '/v1/drain') : undefined;
+      const answer = worker?.address
+        ? await this.agent({ name: worker.name, address: worker.address, tls: worker.tls }, 'POST', '/v1/drain')
+        : undefined;
       this.counters.drained += 1;
       log.info(
         { event: 'fleet-worker-draining', worker: worker?.name ?? id, answer: answer?.status, reason: snapshot.plan.reason },
@@ -115,30 +121,10 @@ export class FleetController {
     this.stopped = true;
   }
 
-  private async agentStatus(address: string): Promise<AgentStatusBody | undefined> {
-    const answer = await this.request(address, 'GET', '/v1/status');
+  private async agentStatus(worker: WorkerEndpoint): Promise<AgentStatusBody | undefined> {
+    const answer = await this.agent(worker, 'GET', '/v1/status');
     return answer?.status === 200 ? (answer.body as AgentStatusBody) : undefined;
   }
-
-  private request(address: string, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown } | undefined> {
-    return (this.options.agent ?? httpAgentCall(this.options.adminToken))(address, method, path);
-  }
-}
-
-/** GET/POST to a worker's agent on its admin port, with the token; undefined when it does not answer in 5 s. */
-export function httpAgentCall(token: string): AgentCall {
-  return async (address, method, path) => {
-    try {
-      const res = await fetch(`http://${address}:9680${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}` },
-        signal: AbortSignal.timeout(5000),
-      });
-      return { status: res.status, body: await res.json().catch(() => undefined) };
-    } catch {
-      return undefined;
-    }
-  };
 }
 
 function summary(s: FleetSnapshot): Record<string, unknown> {

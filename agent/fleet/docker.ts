@@ -12,7 +12,32 @@ export class DockerApi {
   ) {}
 
   async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return this.send<T>(
+      method,
+      path,
+      body === undefined ? undefined : { type: 'application/json', data: Buffer.from(JSON.stringify(body)) },
+    );
+  }
+
+  /** Like call(), with a raw body: a tar for PUT /containers/<id>/archive (files put into a container). */
+  async put(path: string, data: Buffer, contentType: string): Promise<void> {
+    this.ok('PUT', path, await this.send('PUT', path, { type: contentType, data }));
+  }
+
+  /** Like request(), but an answer outside 2xx is an error naming the call and the engine's message. */
+  async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    return this.ok(method, path, await this.request<T>(method, path, body));
+  }
+
+  private ok<T>(method: string, path: string, answer: { status: number; body: T }): T {
+    if (answer.status < 200 || answer.status >= 300) {
+      const message = (answer.body as { message?: string } | undefined)?.message ?? JSON.stringify(answer.body);
+      throw new AgentError('WN_ERR_FLEET_BACKEND', `${method} ${path}: HTTP ${answer.status}: ${message}`);
+    }
+    return answer.body;
+  }
+
+  private send<T>(method: string, path: string, payload?: { type: string; data: Buffer }): Promise<{ status: number; body: T }> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -20,7 +45,7 @@ export class DockerApi {
           method,
           path: `/v1.41${path}`,
           timeout: this.timeoutMs,
-          headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+          headers: payload ? { 'content-type': payload.type, 'content-length': payload.data.length } : {},
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -53,17 +78,7 @@ export class DockerApi {
           ),
         ),
       );
-      req.end(payload);
+      req.end(payload?.data);
     });
-  }
-
-  /** Like request(), but an answer outside 2xx is an error naming the call and the engine's message. */
-  async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    const answer = await this.request<T>(method, path, body);
-    if (answer.status < 200 || answer.status >= 300) {
-      const message = (answer.body as { message?: string } | undefined)?.message ?? JSON.stringify(answer.body);
-      throw new AgentError('WN_ERR_FLEET_BACKEND', `${method} ${path}: HTTP ${answer.status}: ${message}`);
-    }
-    return answer.body;
   }
 }

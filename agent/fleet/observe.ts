@@ -6,6 +6,21 @@ export interface AgentStatusBody {
   state?: string;
   advertised?: boolean;
   jobs?: unknown[];
+  host?: { executeDisk?: { availableBytes?: unknown } };
+}
+
+/**
+ * The execute disk a new worker will advertise, from what the running ones report (they share the engine host's
+ * storage): the least free space among them, in KiB, rounded down to a power of two so that the prototype ad, and
+ * with it every cached verdict, does not change with each byte written. Undefined when no worker has said.
+ */
+export function executeDiskKiB(statuses: readonly (AgentStatusBody | undefined)[]): number | undefined {
+  const free = statuses
+    .map((s) => Number(s?.host?.executeDisk?.availableBytes))
+    .filter((bytes) => Number.isFinite(bytes) && bytes > 0)
+    .map((bytes) => Math.floor(bytes / 1024));
+  if (free.length === 0) return undefined;
+  return 2 ** Math.floor(Math.log2(Math.max(1, Math.min(...free))));
 }
 
 /**

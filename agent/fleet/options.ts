@@ -20,13 +20,32 @@ export function fleetOptions(y: Argv): Argv {
     })
     .option('admin-token-file', {
       type: 'string',
-      describe: 'file holding the admin token given to every worker (first line, 16+ characters)',
+      describe: "file holding the fleet's key (first line, 16+ characters): each worker's own admin token is HMAC-SHA256(key, worker name)",
+    })
+    .option('worker-privileges', {
+      type: 'string',
+      default: 'auto',
+      describe:
+        'how workers get what they need: capabilities (SYS_ADMIN, NET_ADMIN, /dev/fuse, cgroupfs writable), privileged, or auto (capabilities on cgroup v1 engines, privileged on v2)',
+    })
+    .option('worker-tls-cert', {
+      type: 'string',
+      describe: 'PEM certificate every worker serves its admin port with (TLS); needs --worker-tls-key and --worker-ca-file',
+    })
+    .option('worker-tls-key', { type: 'string', describe: 'PEM key of --worker-tls-cert, put into each worker root-only' })
+    .option('worker-ca-file', {
+      type: 'string',
+      describe: 'PEM CA that signed --worker-tls-cert: the only one the controller trusts when it reads workers over https',
     })
     .option('condor-config', {
       type: 'string',
       describe: 'HTCondor configuration reaching the pool, for condor_q (default: $CONDOR_CONFIG)',
     })
     .option('job-constraint', { type: 'string', describe: 'extra ClassAd constraint on the idle jobs that count as demand' })
+    .option('owner-demand-cap', {
+      type: 'string',
+      describe: "idle jobs of one owner that count as demand, at most (default: the fleet's capacity, --max x CPUs per worker)",
+    })
     .option('metrics-listen', {
       type: 'string',
       default: '0.0.0.0:9681',

@@ -5,8 +5,10 @@ import { workerName } from './worker-name.ts';
 
 /** The engine host's resources: what a worker whose spec sets no CPU or memory limit sees and advertises. */
 export interface HostFacts {
-  cpus: number;
-  memoryMiB: number;
+  cpus?: number | undefined;
+  memoryMiB?: number | undefined;
+  /** The execute disk running workers report (KiB): a new worker's `Disk`. */
+  diskKiB?: number | undefined;
 }
 
 /** The attribute every worker of a fleet advertises with the fleet's name, so jobs can ask for the fleet. */
@@ -19,8 +21,8 @@ export const fleetAttribute = 'WnFleet';
  * against it, so the fleet grows only for jobs its workers would match. It holds only values a real worker of the
  * spec will have: a job that asks for something only the prototype has would make the fleet grow for a job that
  * no worker then runs, again and again. CPUs and memory the spec does not limit are the engine host's (one CPU and
- * the job's own request being the fallback when the engine did not say). The one value not known before a worker
- * runs is its execute disk: taken as large, so RequestDisk alone never keeps a fleet from growing.
+ * the job's own request being the fallback when the engine did not say). The execute disk is what running workers
+ * report; before any has, it is taken as large, so RequestDisk alone never keeps an empty fleet from growing.
  */
 export function prototypeAd(
   spec: WorkerSpec,
@@ -39,7 +41,7 @@ export function prototypeAd(
     TotalCpus: cpus,
     Memory: memory,
     TotalMemory: memory,
-    Disk: 2 ** 40,
+    Disk: host?.diskKiB ?? 2 ** 40,
     [fleetAttribute]: fleet,
     ContainerTaskId: workerName(fleet, hash),
     ContainerImage: spec.image,

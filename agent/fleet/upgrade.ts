@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AgentError } from '../errors.ts';
 import { specHash, type FleetBackend } from './backend.ts';
@@ -44,16 +44,38 @@ export async function upgradeSpecFile(path: string, change: SpecChange): Promise
   }
   const after = specHash(validateSpec(next, path));
   if (after === before) return { before, after, changed: false };
-  const { mode } = await stat(path);
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}`);
   try {
-    await writeFile(temporary, `${JSON.stringify(next, null, 2)}\n`, { mode: mode & 0o777, flag: 'wx' });
+    await writeRootFile(temporary, `${JSON.stringify(next, null, 2)}\n`, await specFileOwnership(path));
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
     throw new AgentError('WN_ERR_CONFIG', `--spec ${path}: cannot write the new spec: ${(error as Error).message}`, { cause: error });
   }
   return { before, after, changed: true };
+}
+
+/**
+ * What the new file gets: root as owner, the old group, and the old mode less group and other write (0644 if the old
+ * file cannot be looked at), since the controller reads only a spec that root alone can change.
+ */
+async function specFileOwnership(path: string): Promise<{ mode: number; gid: number }> {
+  const old = await stat(path).catch(() => undefined);
+  return old ? { mode: old.mode & 0o777 & ~0o022, gid: old.gid } : { mode: 0o644, gid: 0 };
+}
+
+/** chmod after creating: the mode given to open() is cut by the umask. */
+async function writeRootFile(file: string, text: string, { mode, gid }: { mode: number; gid: number }): Promise<void> {
+  const handle = await open(file, 'wx', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.chown(0, gid).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EPERM' ? new Error('the controller reads only a spec owned by root: run fleet upgrade as root') : error;
+    });
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** --env KEY=VALUE entries as an object; a bad entry names the flag. */

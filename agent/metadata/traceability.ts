@@ -35,7 +35,7 @@ export interface TraceabilityInput {
   containerEnv: string | undefined;
   dockerEnv: boolean;
   kubernetesEnv?: KubernetesEnvNames;
-  overrides?: { image?: string | undefined; host?: string | undefined };
+  overrides?: { image?: string | undefined; host?: string | undefined; taskId?: string | undefined };
 }
 
 function containerEnvValue(text: string | undefined, key: string): string | undefined {
@@ -54,8 +54,9 @@ export function traceabilityFrom(input: TraceabilityInput): Traceability {
   const id = containerEnvValue(input.containerEnv, 'id') ?? findContainerId(input.procCgroup, input.mountinfo);
   const inContainer = id !== undefined || input.containerEnv !== undefined || input.dockerEnv;
   const scheduler: SchedulerName = fromScheduler?.scheduler ?? (inContainer ? 'docker' : 'none');
-  // Without an orchestrator the container's name (podman) or ID is the task.
-  const taskId = fromScheduler?.taskId ?? containerEnvValue(input.containerEnv, 'name') ?? id;
+  // Without an orchestrator: the task ID the operator gave (a fleet gives its worker's name), the container's name
+  // (podman tells it to privileged containers only) or its ID.
+  const taskId = fromScheduler?.taskId ?? input.overrides?.taskId ?? containerEnvValue(input.containerEnv, 'name') ?? id;
   const image = input.overrides?.image ?? imageName(input.imageMetadata);
   const host = input.overrides?.host ?? fromScheduler?.host;
 
@@ -74,7 +75,10 @@ const readOptional = (path: string): Promise<string | undefined> => readFile(pat
 
 export async function detectTraceability(
   env: Env,
-  options: { kubernetesEnv?: KubernetesEnvNames; overrides?: { image?: string | undefined; host?: string | undefined } } = {},
+  options: {
+    kubernetesEnv?: KubernetesEnvNames;
+    overrides?: { image?: string | undefined; host?: string | undefined; taskId?: string | undefined };
+  } = {},
 ): Promise<Traceability> {
   const [procCgroup, mountinfo, imageMetadata, containerEnv, dockerEnv] = await Promise.all([
     readOptional('/proc/self/cgroup'),

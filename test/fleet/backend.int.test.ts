@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerBackend } from '../../agent/fleet/backend.ts';
 import { DockerApi } from '../../agent/fleet/docker.ts';
 import { observed } from '../../agent/fleet/observe.ts';
+import { workerToken } from '../../agent/fleet/worker-token.ts';
 import { waitFor } from '../../agent/util/wait.ts';
 import { containersConf, image, podman } from '../support/exec.ts';
 import { testPool as pool } from '../support/pool.ts';
@@ -14,12 +15,12 @@ import { testPool as pool } from '../support/pool.ts';
 
 const socket = `/run/wn-fleet-test-${randomBytes(3).toString('hex')}.sock`;
 const fleet = `wn-fleet-${randomBytes(2).toString('hex')}`;
-const token = `fleet-test-token-${randomBytes(8).toString('hex')}`;
+const key = `fleet-test-key-${randomBytes(8).toString('hex')}`;
 let service: ChildProcess;
 const api = new DockerApi(socket);
 const backend = new DockerBackend(api, fleet);
 
-async function agentStatus(address: string): Promise<Record<string, unknown> | undefined> {
+async function agentStatus(address: string, token: string): Promise<Record<string, unknown> | undefined> {
   const res = await fetch(`http://${address}:9680/v1/status`, {
     headers: { authorization: `Bearer ${token}` },
     signal: AbortSignal.timeout(3000),
@@ -52,7 +53,7 @@ describe('the Docker Engine API backend (podman system service, real pool)', () 
       network: pool.network,
       args: [],
     };
-    const id = await backend.start(spec, 'abcdef123456', token);
+    const id = await backend.start(spec, 'abcdef123456', { key });
     const listed = await waitFor(async () => (await backend.list()).find((w) => w.id === id && w.address), {
       timeoutMs: 30_000,
       intervalMs: 500,
@@ -61,14 +62,17 @@ describe('the Docker Engine API backend (podman system service, real pool)', () 
     expect(listed).toMatchObject({ specHash: 'abcdef123456', running: true });
     expect(listed.name.startsWith(`${fleet}-abcdef-`)).toBe(true);
 
-    // Its agent, asked with the token the backend gave it: idle once the startd is in the collector.
+    // Its agent, asked with its own token (derived from the fleet's key and its name, as the controller derives it):
+    // idle once the startd is in the collector. The fleet's key itself opens nothing.
     const address = String(listed.address);
-    await waitFor(async () => (observed(listed, await agentStatus(address)).phase === 'idle' ? true : undefined), {
+    const token = workerToken(key, listed.name);
+    await waitFor(async () => (observed(listed, await agentStatus(address, token)).phase === 'idle' ? true : undefined), {
       timeoutMs: 120_000,
       intervalMs: 1000,
       what: 'the worker idle',
     });
     expect(await pool.status(`ContainerTaskId == "${listed.name}"`, ['Name'])).toHaveLength(1);
+    expect(await agentStatus(address, key)).toBeUndefined();
 
     // Drained the way the fleet drains (never killed): the agent exits on its own, 0, and the backend forgets it.
     const drain = await fetch(`http://${address}:9680/v1/drain`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });

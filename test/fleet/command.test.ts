@@ -1,8 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fleetStatusScreen, parseFleetConfig } from '../../agent/fleet/command.ts';
+import { makeCa, makeServerCert, type PemFiles } from '../support/tls.ts';
 
 async function tokenFile(token: string): Promise<string> {
   const file = join(await mkdtemp(join(tmpdir(), 'wn-fleet-')), 'token');
@@ -66,6 +67,9 @@ describe('wn-agent fleet options', () => {
     [{ name: 'Fleet One' }, '--name: lower-case letters'],
     [{ adminTokenFile: '/nonexistent/token' }, '--admin-token-file: cannot read /nonexistent/token'],
     [{ metricsListen: '9681' }, '--metrics-listen: expected host:port or off'],
+    [{ workerPrivileges: 'root' }, '--worker-privileges: one of auto, capabilities, privileged, got "root"'],
+    [{ ownerDemandCap: '0' }, '--owner-demand-cap: must be at least 1'],
+    [{ ownerDemandCap: 'lots' }, '--owner-demand-cap: expected a whole number'],
   ])('refuses %j with a message naming the flag', async (override, message) => {
     const base = {
       spec: 'f.json',
@@ -116,5 +120,82 @@ describe('wn-agent fleet status', () => {
     expect(screen).toMatch(/wn-abc-1\s+busy\s+2\s+new\n/);
     expect(screen).toMatch(/wn-old-2\s+draining\s+1\s+old \(outdated\)/);
     expect(screen).toContain('next: start 1, drain 0 (upgrade: 1 outdated)');
+  });
+});
+
+describe('wn-agent fleet options: TLS of the workers admin port', () => {
+  const base = async (): Promise<Record<string, unknown>> => ({
+    spec: 'f.json',
+    name: 'wn',
+    min: '0',
+    max: '4',
+    maxSurge: '1',
+    maxUnavailable: '1',
+    interval: '10s',
+    engineSocket: '/s',
+    adminTokenFile: await tokenFile('a-token-of-20-chars!'),
+  });
+  let pki: { ca: PemFiles; worker: PemFiles; stranger: PemFiles } | undefined;
+  const certificates = async (): Promise<{ ca: PemFiles; worker: PemFiles; stranger: PemFiles }> => {
+    if (pki) return pki;
+    const dir = await mkdtemp(join(tmpdir(), 'wn-fleet-tls-'));
+    const ca = await makeCa(dir, 'fleet-ca');
+    pki = {
+      ca,
+      worker: await makeServerCert(dir, ca, 'worker'),
+      stranger: await makeServerCert(dir, await makeCa(dir, 'other-ca'), 'stranger'),
+    };
+    return pki;
+  };
+
+  it('reads the certificate, its key and the CA when all three are given, and nothing when none is', async () => {
+    const { ca, worker } = await certificates();
+    const config = parseFleetConfig(
+      { ...(await base()), workerTlsCert: worker.cert, workerTlsKey: worker.key, workerCaFile: ca.cert },
+      { CONDOR_CONFIG: '/c' },
+    );
+    expect(config.workerTls?.cert.toString()).toBe(await readFile(worker.cert, 'utf8'));
+    expect(config.workerTls?.key.toString()).toBe(await readFile(worker.key, 'utf8'));
+    expect(config.workerTls?.ca.toString()).toBe(await readFile(ca.cert, 'utf8'));
+    expect(parseFleetConfig(await base(), { CONDOR_CONFIG: '/c' }).workerTls).toBeUndefined();
+  });
+
+  it('takes a certificate file that carries the intermediate CA between it and --worker-ca-file', async () => {
+    const { ca } = await certificates();
+    const dir = await mkdtemp(join(tmpdir(), 'wn-fleet-tls-'));
+    const intermediate = await makeServerCert(dir, ca, 'intermediate', { intermediate: true });
+    const leaf = await makeServerCert(dir, intermediate, 'leaf');
+    const chain = join(dir, 'chain.crt');
+    await writeFile(chain, (await readFile(leaf.cert, 'utf8')) + (await readFile(intermediate.cert, 'utf8')));
+    const options = await base();
+    const parse = (cert: string): unknown =>
+      parseFleetConfig({ ...options, workerTlsCert: cert, workerTlsKey: leaf.key, workerCaFile: ca.cert }, { CONDOR_CONFIG: '/c' });
+    expect(() => parse(chain)).not.toThrow();
+    expect(() => parse(leaf.cert)).toThrow('is not signed by the CA'); // without the intermediate, no chain to the CA
+  });
+
+  it('refuses TLS workers without the CA, a partial set, a key of another certificate and a certificate of another CA', async () => {
+    const { ca, worker, stranger } = await certificates();
+    const parse = async (extra: Record<string, unknown>): Promise<unknown> =>
+      parseFleetConfig({ ...(await base()), ...extra }, { CONDOR_CONFIG: '/c' });
+    await expect(parse({ workerTlsCert: worker.cert, workerTlsKey: worker.key })).rejects.toThrow(
+      /^--worker-ca-file: required with --worker-tls-cert and --worker-tls-key: the PEM CA that signed the workers' certificate/,
+    );
+    await expect(parse({ workerCaFile: ca.cert })).rejects.toThrow(
+      '--worker-tls-cert: required with --worker-tls-cert, --worker-tls-key and --worker-ca-file',
+    );
+    await expect(parse({ workerTlsCert: worker.cert, workerCaFile: ca.cert })).rejects.toThrow('--worker-tls-key: required');
+    await expect(parse({ workerTlsCert: worker.cert, workerTlsKey: stranger.key, workerCaFile: ca.cert })).rejects.toThrow(
+      `--worker-tls-key: ${stranger.key} is not the key of the certificate in ${worker.cert}`,
+    );
+    await expect(parse({ workerTlsCert: stranger.cert, workerTlsKey: stranger.key, workerCaFile: ca.cert })).rejects.toThrow(
+      `--worker-tls-cert: the certificate in ${stranger.cert} (CN=stranger.invalid) is not signed by the CA in ${ca.cert}`,
+    );
+    await expect(parse({ workerTlsCert: worker.cert, workerTlsKey: worker.key, workerCaFile: '/nonexistent/ca.pem' })).rejects.toThrow(
+      '--worker-ca-file: cannot read /nonexistent/ca.pem',
+    );
+    await expect(parse({ workerTlsCert: worker.cert, workerTlsKey: worker.key, workerCaFile: worker.key })).rejects.toThrow(
+      `--worker-ca-file: ${worker.key} holds no PEM certificate`,
+    );
   });
 });

@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { BackendWorker, FleetBackend, WorkerSpec } from '../../agent/fleet/backend.ts';
-import { FleetController, type AgentCall } from '../../agent/fleet/controller.ts';
+import type { AgentCall } from '../../agent/fleet/agent-call.ts';
+import { FleetController } from '../../agent/fleet/controller.ts';
 
 // An in-memory engine and in-memory agents (stand-ins named as such): the controller's cycle against them, step by
 // step. The real engine and agents are in test/fleet/backend.int.test.ts.
@@ -28,7 +29,7 @@ class MemoryEngine implements FleetBackend {
     if (this.workers.get(id)?.running) throw new Error('forget of a running worker');
     this.workers.delete(id);
   }
-  agentCall: AgentCall = async (address, method, path) => {
+  agentCall: AgentCall = async ({ address }, method, path) => {
     const w = this.workers.get(address);
     if (!w?.running) return undefined;
     if (method === 'POST' && path === '/v1/drain') {
@@ -66,7 +67,7 @@ function controller(
     spec: async () => spec(image.v),
     limits,
     demand: async () => idle.n,
-    adminToken: 't'.repeat(20),
+    credentials: { key: 't'.repeat(20) },
     intervalMs: 10,
     log,
     agent: engine.agentCall,
@@ -126,11 +127,52 @@ describe('FleetController sizing', () => {
       spec: async () => ({ ...spec('img:1'), cpus: 4 }),
       limits: { min: 0, max: 10, maxSurge: 1, maxUnavailable: 1, jobsPerWorker: 1 },
       demand: async () => 8,
-      adminToken: 't'.repeat(20),
+      credentials: { key: 't'.repeat(20) },
       intervalMs: 10,
       log,
       agent: engine.agentCall,
     });
     expect((await fleet.cycle()).plan.start).toBe(2);
+  });
+});
+
+describe("FleetController and the workers' credentials", () => {
+  it("starts workers with the fleet's credentials and reads and drains each one by its name, the way it was started", async () => {
+    const credentials = { key: 'k'.repeat(20), tls: { cert: Buffer.from('c'), key: Buffer.from('k'), ca: Buffer.from('a') } };
+    const started: unknown[] = [];
+    const asked: string[] = [];
+    const fleet = new FleetController({
+      backend: {
+        list: async () => [
+          { id: '1', name: 'f-old', specHash: 'old', running: true, address: '10.0.0.1', tls: false, startedAt: 1 },
+          { id: '2', name: 'f-new', specHash: 'x', running: true, address: '10.0.0.2', tls: true, startedAt: 2 },
+        ],
+        start: async (_spec, _hash, given) => {
+          started.push(given);
+          return 'c';
+        },
+        forget: async () => undefined,
+      },
+      spec: async () => spec('img:1'),
+      limits: { min: 2, max: 2, maxSurge: 1, maxUnavailable: 1, jobsPerWorker: 1 },
+      demand: async () => 0,
+      credentials,
+      intervalMs: 10,
+      log,
+      agent: async (worker, method, path) => {
+        asked.push(`${method} ${path} ${worker.name} ${worker.address} ${worker.tls ? 'https' : 'http'}`);
+        return { status: 200, body: { state: 'running', advertised: true, jobs: [] } };
+      },
+    });
+    const snapshot = await fleet.cycle();
+    expect(snapshot.plan).toMatchObject({ start: 1, drain: ['1'] }); // both outdated: a new one comes, the older one drains
+    expect(started[0]).toBe(credentials);
+    expect(asked).toEqual(
+      expect.arrayContaining([
+        'GET /v1/status f-old 10.0.0.1 http',
+        'GET /v1/status f-new 10.0.0.2 https',
+        'POST /v1/drain f-old 10.0.0.1 http',
+      ]),
+    );
   });
 });

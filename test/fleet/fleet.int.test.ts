@@ -18,7 +18,7 @@ afterAll(async () => {
 const cycles = async (): Promise<number> => Number(/^wn_fleet_cycles_total (\d+)$/m.exec(await fleet.metrics())?.[1] ?? 0);
 
 describe('wn-agent fleet run against the real pool', () => {
-  it("does not grow for idle jobs whose Requirements no worker of the fleet would match (another fleet's)", async () => {
+  it("does not grow for idle jobs no worker of the fleet would match (another fleet's; one only the prototype ad would)", async () => {
     await fleet.observing();
     const other = await pool.submit(
       [
@@ -27,6 +27,19 @@ describe('wn-agent fleet run against the real pool', () => {
         'arguments = 1',
         'request_memory = 64',
         `requirements = WnFleet == "not-${fleet.name}"`,
+        'queue 5',
+        '',
+      ].join('\n'),
+    );
+    // Jobs that only the prototype machine ad would match (what the fleet evaluates demand against): a prototype
+    // that carried values no real worker has would make the fleet grow for them, and churn at --max.
+    const prototypeOnly = await pool.submit(
+      [
+        'executable = /bin/sleep',
+        'transfer_executable = False',
+        'arguments = 1',
+        'request_memory = 64',
+        'requirements = regexp("-prototype$", ContainerTaskId) || (TARGET.Memory > 1000000000)',
         'queue 5',
         '',
       ].join('\n'),
@@ -42,12 +55,28 @@ describe('wn-agent fleet run against the real pool', () => {
       expect(await fleet.metrics()).toMatch(/^wn_fleet_idle_jobs 0$/m);
       expect((await fleet.backend.list()).length).toBe(0);
     } finally {
-      await pool.exec(['condor_rm', String(other)], { user: 'submitter' });
+      await pool.exec(['condor_rm', String(other), String(prototypeOnly)], { user: 'submitter' });
     }
   });
 
   it('30 short jobs on an empty fleet (--min 0 --max 4): the fleet grows, every job completes, the fleet drains back to 0', async () => {
     expect((await fleet.backend.list()).length).toBe(0); // no demand, no worker
+    await pool.ensureUser('mallory');
+    // A hostile pool user first: 200 idle jobs with 100 KB Requirements each, 20 MB of condor_q output every cycle
+    // (matching no worker, so they stay idle). The fleet must still see and serve everyone else's jobs.
+    const hostile = await pool.submit(
+      [
+        'executable = /bin/sleep',
+        'transfer_executable = False',
+        'arguments = 1',
+        'request_memory = 64',
+        `requirements = (WnFleet == "not-${fleet.name}") && stringListMember("x", "${'y,'.repeat(50_000)}")`,
+        'queue 200',
+        '',
+      ].join('\n'),
+      {},
+      { user: 'mallory' },
+    );
     const submit = [
       'executable = /bin/sleep',
       'transfer_executable = False',
@@ -89,5 +118,9 @@ describe('wn-agent fleet run against the real pool', () => {
     expect(metrics).toMatch(/^wn_fleet_idle_jobs 0$/m);
     const runHistory = await pool.history(`ClusterId == ${cluster}`, ['NumJobStarts']);
     expect(runHistory.every(([starts]) => starts === '1')).toBe(true); // no job was started twice: nothing killed
+    // The hostile jobs were skipped line by line, every cycle completed, and the controller said what it skipped.
+    expect(events.filter((e) => e.event === 'fleet-cycle-failed')).toEqual([]);
+    expect(events.some((e) => e.event === 'fleet-demand-uncounted' && e.overlong === 200)).toBe(true);
+    await pool.exec(['condor_rm', String(hostile)], { user: 'mallory' });
   });
 });

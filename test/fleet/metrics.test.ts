@@ -16,10 +16,10 @@ describe('fleet metrics', () => {
       spec: async () => spec,
       limits: { min: 0, max: 4, maxSurge: 1, maxUnavailable: 1, jobsPerWorker: 1 },
       demand: async () => 5,
-      adminToken: 'x'.repeat(20),
+      credentials: { key: 'x'.repeat(20) },
       intervalMs: 10,
       log: pino({ level: 'silent' }),
-      agent: async (address) => ({ status: 200, body: { state: 'running', advertised: true, jobs: address === 'a' ? [{}] : [] } }),
+      agent: async ({ address }) => ({ status: 200, body: { state: 'running', advertised: true, jobs: address === 'a' ? [{}] : [] } }),
     });
     await controller.cycle();
     const server = await serveFleetMetrics(createFleetMetrics(controller), '127.0.0.1', 0);

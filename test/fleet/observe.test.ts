@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BackendWorker } from '../../agent/fleet/backend.ts';
-import { observed, phaseOf } from '../../agent/fleet/observe.ts';
+import { executeDiskKiB, observed, phaseOf, type AgentStatusBody } from '../../agent/fleet/observe.ts';
 
 const running: BackendWorker = { id: 'c1', name: 'f-1', specHash: 'abc', running: true, address: '10.0.0.2', startedAt: 5 };
 
@@ -24,5 +24,11 @@ describe("a worker's phase from its engine and its agent's /v1/status", () => {
       runningJobs: 1,
       startedAt: 5,
     });
+  });
+
+  it("takes a new worker's execute disk from the least any running worker reports, as a power of two in KiB", () => {
+    const disk = (availableBytes: unknown): AgentStatusBody => ({ host: { executeDisk: { availableBytes } } });
+    expect(executeDiskKiB([disk(40 * 2 ** 30), undefined, disk(100 * 2 ** 30), disk('lots'), {}])).toBe(32 * 2 ** 20);
+    expect(executeDiskKiB([undefined, {}, disk(-1)])).toBeUndefined();
   });
 });

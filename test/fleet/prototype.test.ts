@@ -36,8 +36,9 @@ describe("the prototype of a fleet's worker ad", () => {
     const ad = prototypeAd({ image: 'i', env: { WN_ATTR_Note: 'say "hi"' }, mounts: [], args: [] }, 'wn', '000000000000', {
       cpus: 16,
       memoryMiB: 64000,
+      diskKiB: 2 ** 25,
     });
-    expect(ad).toMatchObject({ Cpus: 16, Memory: 64000, TotalMemory: 64000 });
+    expect(ad).toMatchObject({ Cpus: 16, Memory: 64000, TotalMemory: 64000, Disk: 2 ** 25 });
     expect(String(ad.ContainerTaskId)).not.toMatch(/prototype/);
     expect(String(ad.ContainerTaskId)).toMatch(/^wn-000000-[a-z0-9]{9,}$/);
     expect(newClassAd({ A: 1, B: true, Note: 'say "hi"' })).toBe('[ A = 1; B = true; Note = "say \\"hi\\"" ]\n');

@@ -76,7 +76,7 @@ describe('wn-agent fleet upgrade against the real pool', () => {
     const sampler = (async () => {
       while (sampling) {
         const live = (await fleet.backend.list().catch(() => [])).filter((w) => w.running && w.address);
-        const states = await Promise.all(live.map((w) => fleet.agentState(w.address as string)));
+        const states = await Promise.all(live.map((w) => fleet.agentState({ name: w.name, address: w.address as string })));
         maxDraining = Math.max(maxDraining, states.filter((s) => s === 'draining' || s === 'stopping').length);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }

@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { specHash, type BackendWorker, type FleetBackend } from '../../agent/fleet/backend.ts';
 import { fleetUpgrade } from '../../agent/fleet/command.ts';
-import { validateSpec } from '../../agent/fleet/spec-file.ts';
+import { readSpecFile, validateSpec } from '../../agent/fleet/spec-file.ts';
 import { parseEnvChanges, rolloutProgress, upgradeSpecFile } from '../../agent/fleet/upgrade.ts';
 
 async function specFile(spec: unknown): Promise<string> {
@@ -23,6 +23,21 @@ describe('wn-agent fleet upgrade', () => {
     expect(result).toEqual({ before: specHash(validateSpec(original, file)), after: specHash(validateSpec(written, file)), changed: true });
     expect((await stat(file)).mode & 0o777).toBe(0o640);
     expect(await readdir(join(file, '..'))).toEqual(['fleet.json']); // no temporary file left behind
+  });
+
+  it('writes a spec the controller reads whatever the umask: root as owner, the old group and mode less group/other write', async () => {
+    const file = await specFile({ image: 'wn-agent:1' });
+    await chown(file, 1000, 1000);
+    await chmod(file, 0o664);
+    const umask = process.umask(0o077);
+    try {
+      await upgradeSpecFile(file, { image: 'wn-agent:2' });
+    } finally {
+      process.umask(umask);
+    }
+    const { uid, gid, mode } = await stat(file);
+    expect({ uid, gid, mode: mode & 0o777 }).toEqual({ uid: 0, gid: 1000, mode: 0o644 });
+    await expect(readSpecFile(file)).resolves.toMatchObject({ image: 'wn-agent:2' });
   });
 
   it('leaves the file alone when nothing changes, and when the new spec would be invalid', async () => {

@@ -61,6 +61,15 @@ describe('traceabilityFrom', () => {
     expect(traceabilityFrom({ ...input, dockerEnv: true })).toMatchObject({ scheduler: 'docker', taskId: id });
   });
 
+  it('--task-id names the task where no scheduler does (a fleet worker under docker), never over a scheduler', () => {
+    expect(traceabilityFrom({ ...input, dockerEnv: true, overrides: { taskId: 'atlas-abcdef-mk1' } })).toMatchObject({
+      scheduler: 'docker',
+      taskId: 'atlas-abcdef-mk1',
+      containerId: id,
+    });
+    expect(traceabilityFrom({ ...input, env: { MESOS_TASK_ID: 't' }, overrides: { taskId: 'x' } }).taskId).toBe('t');
+  });
+
   it('no container at all: scheduler none', () => {
     const t = traceabilityFrom({ ...input, procCgroup: '0::/user.slice\n', imageMetadata: undefined });
     expect(machineAttributes(t)).toEqual({ ContainerScheduler: 'none' });

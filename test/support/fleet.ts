@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { DockerBackend, type WorkerSpec } from '../../agent/fleet/backend.ts';
-import { httpAgentCall } from '../../agent/fleet/controller.ts';
+import { httpAgentCall } from '../../agent/fleet/agent-call.ts';
 import { DockerApi } from '../../agent/fleet/docker.ts';
 import { waitFor } from '../../agent/util/wait.ts';
 import { containersConf, image, podman, run } from './exec.ts';
@@ -11,7 +11,7 @@ import { testPool, type TestPool } from './pool.ts';
 /**
  * A fleet under test: podman's Docker Engine API (`podman system service`) on a socket of its own, and
  * `wn-agent fleet run` in a container of the image (it needs condor_q and classad_eval) with that socket mounted,
- * a spec file in a directory it reads (and `fleet upgrade` writes), the admin token and a client configuration
+ * a spec file in a directory it reads (and `fleet upgrade` writes), the fleet's key and a client configuration
  * reaching the pool. Its workers are real containers that join the real pool.
  */
 export class TestFleet {
@@ -21,6 +21,7 @@ export class TestFleet {
   readonly socket: string;
   readonly controller: string;
   readonly backend: DockerBackend;
+  /** The fleet's key (--admin-token-file): each worker's admin token is derived from it and the worker's name. */
   token = '';
   private service: ChildProcess | undefined;
 
@@ -64,7 +65,9 @@ export class TestFleet {
         what: 'podman system service answering',
       },
     );
-    await writeFile(`${this.dir}/fleet.json`, JSON.stringify(spec));
+    // The controller reads only a spec that root owns and no one else can write, whatever this process's umask.
+    await writeFile(`${this.dir}/fleet.json`, JSON.stringify(spec), { mode: 0o644 });
+    await chmod(`${this.dir}/fleet.json`, 0o644);
     this.token = `fleet-token-${randomBytes(8).toString('hex')}`;
     await writeFile(`${this.dir}/token`, `${this.token}\n`, { mode: 0o600 });
     await writeFile(
@@ -158,9 +161,12 @@ export class TestFleet {
     ]);
   }
 
-  /** A worker's state as its own agent tells it (GET /v1/status with the token), or undefined when it does not answer. */
-  async agentState(address: string): Promise<string | undefined> {
-    const answer = await httpAgentCall(this.token)(address, 'GET', '/v1/status');
+  /**
+   * A worker's state as its own agent tells it (GET /v1/status with that worker's token, derived from the fleet's key
+   * and its name as the controller derives it), or undefined when it does not answer.
+   */
+  async agentState(worker: { name: string; address: string }): Promise<string | undefined> {
+    const answer = await httpAgentCall({ key: this.token })(worker, 'GET', '/v1/status');
     return answer?.status === 200 ? (answer.body as { state?: string } | undefined)?.state : undefined;
   }
 }
