@@ -4,6 +4,9 @@ import { configClassAdString } from './classad.ts';
 import type { CondorLayout } from './layout.ts';
 import { slotUserConfig, type SlotAccount } from './slot-users.ts';
 
+/** A signing key name no file in SEC_PASSWORD_DIRECTORY has: HTCondor then signs no token for anyone. */
+export const noIssuingKey = 'WN_AGENT_ISSUES_NO_TOKENS';
+
 export interface RenderInput {
   config: AgentConfig;
   layout: CondorLayout;
@@ -83,6 +86,12 @@ export function renderCondorConfig(input: RenderInput): string {
     `SEC_PASSWORD_DIRECTORY = ${layout.passwordDir}`,
     'SEC_PASSWORD_FILE = $(SEC_PASSWORD_DIRECTORY)/POOL',
     `SEC_TOKEN_DIRECTORY = ${layout.tokenDir}`,
+    "# A job authenticates to this worker's own daemons by FS as its slot account (READ and WRITE are anyone's), and",
+    '# DaemonCore signs a token for any authenticated peer that asks (condor_token_fetch: DC_GET_SESSION_TOKEN) with',
+    "# SEC_TOKEN_ISSUER_KEY, POOL by default: a job got a pool-signed token that way. The daemons here issue none: the",
+    '# issuer key and the keys a client may ask for name a key that does not exist.',
+    `SEC_TOKEN_ISSUER_KEY = ${noIssuingKey}`,
+    `SEC_TOKEN_FETCH_ALLOWED_SIGNING_KEYS = ${noIssuingKey}`,
     '',
     '# Containers: no kernel tuning (read-only /proc/sys); the agent, not HTCondor, supervises and restarts.',
     'ENABLE_KERNEL_TUNING = False',

@@ -169,6 +169,41 @@ describe('hostile jobs on a worker whose secrets were mounted readable by all', 
     expect(await readyz()).toBe(200);
   });
 
+  it("a job that asks its worker's startd for a token (condor_token_fetch, authenticated by FS as its slot account) gets none", async () => {
+    // FS authentication needs a /tmp the daemon and the job share: HTCondor's MOUNT_UNDER_SCRATCH (default /tmp,
+    // /var/tmp) gives each job its own, and FS fails. A site that turns it off shares /tmp, and there the startd's
+    // refusal is the only guard: that is the worker this job runs on.
+    await writeFile(`${dir}/shared-tmp.conf`, 'MOUNT_UNDER_SCRATCH =\n');
+    const shared = await pool.startWorker({
+      mounts: [pool.passwordMount, pool.testConfigMount, `${dir}/shared-tmp.conf:/etc/wn-agent/condor.d/60-shared-tmp.conf:ro`],
+    });
+    await shared.waitForEvent('startd-advertised');
+    const sharedMachine = `${shared.name}-${(await shared.id()).slice(0, 12)}`;
+    // The startd's address is in the machine ad HTCondor puts into every job's scratch directory.
+    const fetcher = [
+      '#!/bin/sh',
+      'addr=$(sed -n \'s/^MyAddress = "\\(.*\\)"$/\\1/p\' "$_CONDOR_MACHINE_AD")',
+      'echo "startd at $addr"',
+      'export CONDOR_CONFIG=/etc/condor/condor_config HOME="$_CONDOR_SCRATCH_DIR"',
+      'echo "default key: $(condor_token_fetch -type STARTD -name "$addr" 2>&1)"',
+      'echo "POOL key: $(condor_token_fetch -type STARTD -name "$addr" -key POOL 2>&1)"',
+      'echo "as a READ-level identity: $(condor_ping -type STARTD -name "$addr" READ 2>&1 | tail -1)"',
+      'echo fetched',
+    ].join('\n');
+    const submit = submitFile('fetcher.sh').replace(`Machine == "${machine}"`, `Machine == "${sharedMachine}"`);
+    const cluster = await pool.submit(submit, { 'fetcher.sh': { text: `${fetcher}\n`, mode: '0755' } });
+    await pool.waitForHistory(cluster, 1, ['JobStatus'], 120_000);
+    const output = await pool.exec(['cat', `fetcher.sh.${cluster}.out`], { user: 'submitter' });
+    expect(output).toContain('fetched');
+    expect(output).toMatch(/^startd at <[\d.]+:\d+/m);
+    // It did reach the startd (its FS identity is accepted for READ): the refusal is the daemon's, not the network's.
+    expect(output).toMatch(/^as a READ-level identity: READ command using .* succeeded as wnslot\d+@/m);
+    expect(output).toMatch(/^default key: .*Server does not have access to configured key/m);
+    expect(output).toMatch(/^POOL key: .*Server will not sign with requested key/m);
+    expect(output).not.toContain('eyJ'); // no JSON web token of any kind
+    await shared.remove();
+  });
+
   it('a job that wedges with FIFOs and links in its scratch directory, and forges its requests, leaves the worker serving', async () => {
     const wedger = [
       '#!/bin/sh',

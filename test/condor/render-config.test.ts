@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { condorLayout } from '../../agent/condor/layout.ts';
-import { renderCondorConfig, type RenderInput } from '../../agent/condor/render-config.ts';
+import { noIssuingKey, renderCondorConfig, type RenderInput } from '../../agent/condor/render-config.ts';
 import { slotAccounts } from '../../agent/condor/slot-users.ts';
 import { parseConfig } from '../../agent/config/parse.ts';
 
@@ -39,6 +39,9 @@ describe('renderCondorConfig', () => {
     expect(s.get('EXECUTE')).toBe('/srv/wn/condor/execute');
     expect(s.get('SEC_PASSWORD_FILE')).toBe('$(SEC_PASSWORD_DIRECTORY)/POOL');
     expect(s.get('SEC_PASSWORD_DIRECTORY')).toBe('/srv/wn/condor/passwords.d');
+    // No daemon here signs a token for anyone (a job authenticated by FS asked for one with condor_token_fetch).
+    expect(s.get('SEC_TOKEN_ISSUER_KEY')).toBe(noIssuingKey);
+    expect(s.get('SEC_TOKEN_FETCH_ALLOWED_SIGNING_KEYS')).toBe(noIssuingKey);
     expect(s.get('SEC_TOKEN_DIRECTORY')).toBe('/srv/wn/condor/tokens.d');
     expect(s.get('LIBEXEC')).toBe('/usr/libexec/condor');
   });
