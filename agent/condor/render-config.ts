@@ -88,7 +88,7 @@ export function renderCondorConfig(input: RenderInput): string {
     `SEC_TOKEN_DIRECTORY = ${layout.tokenDir}`,
     "# A job authenticates to this worker's own daemons by FS as its slot account (READ and WRITE are anyone's), and",
     '# DaemonCore signs a token for any authenticated peer that asks (condor_token_fetch: DC_GET_SESSION_TOKEN) with',
-    "# SEC_TOKEN_ISSUER_KEY, POOL by default: a job got a pool-signed token that way. The daemons here issue none: the",
+    '# SEC_TOKEN_ISSUER_KEY, POOL by default: a job got a pool-signed token that way. The daemons here issue none: the',
     '# issuer key and the keys a client may ask for name a key that does not exist.',
     `SEC_TOKEN_ISSUER_KEY = ${noIssuingKey}`,
     `SEC_TOKEN_FETCH_ALLOWED_SIGNING_KEYS = ${noIssuingKey}`,
