@@ -34,6 +34,8 @@ export interface RenderInput {
   slotAccounts?: readonly SlotAccount[];
   /** HTCondor's own cgroup code nests each job's cgroup in the agent's (the starter wrapper sets BASE_CGROUP). */
   condorCgroups?: boolean;
+  /** When running jobs must be done (epoch seconds: --accept-jobs-for, --max-lifetime), or undefined. */
+  jobsEndBy?: number | undefined;
 }
 
 /**
@@ -56,6 +58,7 @@ export function renderCondorConfig(input: RenderInput): string {
     gpus = false,
     slotAccounts = [],
     condorCgroups = false,
+    jobsEndBy,
   } = input;
   const advertised = { WnAgentInstance: instanceId, ...attributes };
   const lines = [
@@ -170,10 +173,27 @@ export function renderCondorConfig(input: RenderInput): string {
           'START = ($(START)) && ($(WN_CVMFS_START))',
         ]
       : []),
+    ...(jobsEndBy !== undefined ? ['', ...lifetimeGuard(jobsEndBy, config.jobRuntimeAttribute)] : []),
     '',
     '# Site configuration',
     ...siteConfigFiles.map((file) => `include : ${file}`),
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * The lifetime guard: this worker drains at a time known at start, and a job still running when its drain ends is
+ * vacated halfway. A job that says how long it will run (minutes, in `attribute`) starts only if it can finish
+ * before then; a job that does not say starts as before. Plain boolean operators, no ?:, as for CVMFS above.
+ */
+function lifetimeGuard(endBy: number, attribute: string): string[] {
+  return [
+    `# --accept-jobs-for / --max-lifetime: jobs still running at WnJobsEndBy (epoch seconds) are vacated. A job that`,
+    `# declares its expected runtime in ${attribute} (minutes) starts only if it can finish by then.`,
+    `WnJobsEndBy = ${endBy}`,
+    'STARTD_ATTRS = $(STARTD_ATTRS) WnJobsEndBy',
+    `WN_LIFETIME_START = (TARGET.${attribute} =?= undefined) || (time() + 60 * TARGET.${attribute} <= MY.WnJobsEndBy)`,
+    'START = ($(START)) && ($(WN_LIFETIME_START))',
+  ];
 }

@@ -34,6 +34,8 @@ export interface AgentConfig {
   containerHost: string | undefined;
   /** ContainerTaskId where no scheduler sets one (a fleet's worker name); else the container's name or ID. */
   taskId: string | undefined;
+  /** The job attribute that says a job's expected runtime in minutes (the lifetime guard reads it). */
+  jobRuntimeAttribute: string;
   /** Names of the downward-API variables of a Kubernetes pod. */
   kubernetesEnv: { podName: string; namespace: string; podUid: string; nodeName: string };
   /** Memory kept back for the agent and HTCondor's daemons when the slot's memory is detected. */
@@ -125,6 +127,7 @@ export const defaults = {
   adminListen: '0.0.0.0:9680',
   eventBacklog: '10000',
   adminMaxClients: '64',
+  jobRuntimeAttribute: 'MaxWallTimeMins',
 } as const satisfies Record<string, string>;
 
 /** Fixed facts about HTCondor as Debian and the image install it. */

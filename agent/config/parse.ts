@@ -161,6 +161,15 @@ function attributeValue(value: string, source: string): string {
   return value;
 }
 
+/** A job attribute the rendered START expression reads: a plain name, or the expression could be anything. */
+function attributeName(flag: string, value: string): string {
+  if (!isAttributeName(value))
+    throw configError(
+      `${optionName(flag)}: expected a ClassAd attribute name (a letter or _, then letters, digits, _), got ${JSON.stringify(value)}`,
+    );
+  return value;
+}
+
 function variableName(flag: string, value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))
     throw configError(`${optionName(flag)}: expected an environment variable name, got ${JSON.stringify(value)}`);
@@ -260,6 +269,7 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     image: nonEmpty(raw.image),
     containerHost: nonEmpty(raw.containerHost),
     taskId: nonEmpty(raw.taskId),
+    jobRuntimeAttribute: attributeName('job-runtime-attribute', raw.jobRuntimeAttribute ?? defaults.jobRuntimeAttribute),
     kubernetesEnv: {
       podName: variableName('k8s-pod-name-var', raw.k8sPodNameVar ?? defaults.k8sPodNameVar),
       namespace: variableName('k8s-namespace-var', raw.k8sNamespaceVar ?? defaults.k8sNamespaceVar),

@@ -27,6 +27,10 @@ export const runOptions = [
   { flag: 'attr', array: true, describe: 'extra slot attribute Name=value, repeatable (also WN_ATTR_<Name>=value)' },
   { flag: 'image', describe: 'image name for ContainerImage (default: the image metadata file)' },
   { flag: 'container-host', describe: 'physical host for ContainerHost, where the scheduler does not say' },
+  {
+    flag: 'job-runtime-attribute',
+    describe: `job attribute with its expected runtime in minutes: with --accept-jobs-for or --max-lifetime, a job that cannot finish before the drain does not start (default ${defaults.jobRuntimeAttribute})`,
+  },
   { flag: 'task-id', describe: "ContainerTaskId where no scheduler says (wn-agent fleet sets it to the worker's name)" },
   {
     flag: 'reserved-memory',

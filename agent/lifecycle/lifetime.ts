@@ -2,6 +2,22 @@ import type { AgentConfig } from '../config/options.ts';
 import type { Logger } from '../log/logger.ts';
 import type { StopController } from './stop-request.ts';
 
+/**
+ * When running jobs must be done, in epoch seconds, for a worker started at `now` (ms): what startTimers() below
+ * makes happen. --accept-jobs-for drains with the rest of --max-lifetime (or --drain-timeout) for the jobs;
+ * --max-lifetime drains with at most a minute. Undefined when neither is set: the worker then runs until told.
+ */
+export function jobsEndBy(
+  config: Pick<AgentConfig, 'acceptJobsForMs' | 'maxLifetimeMs' | 'drainTimeoutMs'>,
+  now: number,
+): number | undefined {
+  const ends: number[] = [];
+  const { acceptJobsForMs: accept, maxLifetimeMs: max, drainTimeoutMs: drain } = config;
+  if (accept !== undefined) ends.push(accept + (max === undefined ? drain : Math.max(0, max - accept)));
+  if (max !== undefined) ends.push(max + Math.min(drain, 60_000));
+  return ends.length === 0 ? undefined : Math.floor((now + Math.min(...ends)) / 1000);
+}
+
 /** --accept-jobs-for and --max-lifetime: both end in a drain; the lifetime bounds that drain. */
 export function startTimers(config: AgentConfig, stopper: StopController, log: Logger, signal: AbortSignal): void {
   const at = (ms: number | undefined, fire: () => void): void => {

@@ -38,7 +38,7 @@ import { waitFor, WaitTimeout } from '../util/wait.ts';
 import { agentVersion } from '../version.ts';
 import { drain, startdDrainCondor, type DrainResult } from './drain.ts';
 import { IdleClock, watchIdle } from './idle.ts';
-import { startTimers } from './lifetime.ts';
+import { jobsEndBy, startTimers } from './lifetime.ts';
 import { listenForStop } from './signals.ts';
 import { StopController, type StopRequest } from './stop-request.ts';
 import { MasterSupervisor } from './supervisor.ts';
@@ -308,6 +308,7 @@ export class Worker {
         gpus: await hasGpuDevices(),
         slotAccounts: c.slotAccounts,
         condorCgroups: this.isolation?.condor.nested === true,
+        jobsEndBy: jobsEndBy(config, Date.now()),
       }),
     );
     log.info(

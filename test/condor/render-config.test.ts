@@ -138,4 +138,22 @@ describe('renderCondorConfig', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines.slice(-2)).toEqual(['include : /etc/wn-agent/condor.d/10-a.conf', 'include : /etc/wn-agent/condor.d/20-b.conf']);
   });
+
+  it('the lifetime guard: WnJobsEndBy advertised and a START clause on the job runtime attribute, only when the drain time is known', () => {
+    expect(settings(render({})).has('WNJOBSENDBY')).toBe(false);
+    const text = render({ jobRuntimeAttribute: 'EstimatedRuntimeMins' }, [], { jobsEndBy: 1_800_003_600 });
+    const s = settings(text);
+    expect(s.get('WNJOBSENDBY')).toBe('1800003600');
+    expect(text).toContain('STARTD_ATTRS = $(STARTD_ATTRS) WnJobsEndBy');
+    expect(s.get('WN_LIFETIME_START')).toBe(
+      '(TARGET.EstimatedRuntimeMins =?= undefined) || (time() + 60 * TARGET.EstimatedRuntimeMins <= MY.WnJobsEndBy)',
+    );
+    expect(s.get('START')).toBe('($(START)) && ($(WN_LIFETIME_START))');
+  });
+
+  it('refuses a job runtime attribute that is not a plain attribute name (it is written into START)', () => {
+    expect(() => render({ jobRuntimeAttribute: 'x) || true || (y' })).toThrow(
+      /--job-runtime-attribute \(WN_JOB_RUNTIME_ATTRIBUTE\): expected a ClassAd attribute name/,
+    );
+  });
 });

@@ -37,6 +37,7 @@ describe('parseConfig', () => {
       reservedMemoryMiB: 256,
       jobIsolation: 'required',
       jobPidsMax: 4096,
+      jobRuntimeAttribute: 'MaxWallTimeMins',
       jobCpuHardLimit: false,
       jobPidNamespaces: true,
       placementTimeoutMs: 10_000,
