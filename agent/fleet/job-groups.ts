@@ -1,7 +1,21 @@
 import { createHash } from 'node:crypto';
 
-/** The columns every demand query asks condor_q for (-af:rt), before the job attributes groups must also agree on. */
-export const baseColumns = ['GlobalJobId', 'Owner', 'Requirements', 'RequestCpus', 'RequestMemory', 'RequestDisk'] as const;
+/**
+ * The columns every demand query asks condor_q for (-af:rt), before the job attributes groups must also agree on.
+ * FileSystemDomain and RequestGPUs are read by the Requirements condor_submit writes itself
+ * (`TARGET.FileSystemDomain == MY.FileSystemDomain` unless files are always transferred): asked for from the first
+ * cycle, or every new group of ordinary jobs would wait one cycle for its column.
+ */
+export const baseColumns = [
+  'GlobalJobId',
+  'Owner',
+  'Requirements',
+  'RequestCpus',
+  'RequestMemory',
+  'RequestDisk',
+  'FileSystemDomain',
+  'RequestGPUs',
+] as const;
 
 export interface JobGroup {
   /** Hash of everything that decides the match: owner, Requirements as written, requests, the job attributes read. */
@@ -57,7 +71,7 @@ export class GroupingPass {
     // Requirements and every extra column (attributes that Requirements read may read others in turn).
     let complete = true;
     for (let i = 2; i < values.length; i++) {
-      if (i >= 3 && i <= 5) continue; // the requests: values, not expressions worth following
+      if (i >= 3 && i < baseColumns.length) continue; // requests and the like: values, not expressions worth following
       for (const name of this.references(values[i] ?? '')) {
         this.wanted.set(name, (this.wanted.get(name) ?? 0) + 1);
         if (!this.known.has(name.toLowerCase())) complete = false;

@@ -9,7 +9,7 @@
 const keywords = new Set(['true', 'false', 'undefined', 'error', 'is', 'isnt', 'my', 'target', 'parent']);
 
 /** Attributes a job's Requirements commonly read that are already part of every group's key. */
-export const keyedJobAttributes = ['RequestCpus', 'RequestMemory', 'RequestDisk'];
+export const keyedJobAttributes = ['RequestCpus', 'RequestMemory', 'RequestDisk', 'FileSystemDomain', 'RequestGPUs'];
 
 const maxNameLength = 100;
 

@@ -14,7 +14,7 @@ const spec: WorkerSpec = { image: 'wn-agent:test', env: {}, mounts: [], cpus: 1,
 // The stand-in classad_eval answers by a word in the job ad: Requirements that read only the machine carry it.
 const req = (word: string): string => `(TARGET.Note == "${word}")`;
 const row = (id: string, owner: string, requirements: string, ...extra: string[]): string =>
-  [`"${id}"`, `"${owner}"`, requirements, '1', '64', '1000', ...extra].join('\t');
+  [`"${id}"`, `"${owner}"`, requirements, '1', '64', '1000', '"wn.test"', 'undefined', ...extra].join('\t');
 
 let dir = '';
 const logged: Record<string, unknown>[] = [];
@@ -124,7 +124,7 @@ describe('fleet demand', () => {
     await ad('cm#1.0#1', 'matches');
     await ad('cm#1.1#1', 'other');
     expect(await read(d)).toBe(1);
-    expect(await readFile(join(dir, 'columns-asked'), 'utf8')).toMatch(/ RequestDisk Wanted$/m);
+    expect(await readFile(join(dir, 'columns-asked'), 'utf8')).toMatch(/ RequestGPUs Wanted$/m);
     expect(await evaluations()).toHaveLength(2);
   });
 

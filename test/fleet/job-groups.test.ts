@@ -5,7 +5,7 @@ import { jobReferences } from '../../agent/fleet/job-references.ts';
 const machine = new Set(['Memory', 'WnFleet']);
 const references = (text: string): string[] => jobReferences(text, machine);
 const row = (id: string, owner: string, requirements: string, ...extra: string[]): string =>
-  [`"${id}"`, `"${owner}"`, requirements, '1', '64', 'DiskUsage', ...extra].join('\t');
+  [`"${id}"`, `"${owner}"`, requirements, '1', '64', 'DiskUsage', '"wn.test"', 'undefined', ...extra].join('\t');
 
 describe('grouping idle jobs by what decides their match', () => {
   it('groups by owner, Requirements and requests, keeps one example per group, and skips lines it cannot read', () => {
@@ -52,5 +52,15 @@ describe('grouping idle jobs by what decides their match', () => {
     expect(next.groups.size).toBe(2);
     expect(next.unkeyed).toBe(1);
     expect(next.nextExtraColumns(5)).toEqual(['B', 'C']);
+  });
+
+  it("keys condor_submit's own Requirements (MY.FileSystemDomain) from the first pass, by the value", () => {
+    const pass = new GroupingPass(baseColumns, references, 100);
+    const usual = '(TARGET.Memory >= RequestMemory) && ((TARGET.FileSystemDomain == MY.FileSystemDomain) || (TARGET.HasFileTransfer))';
+    pass.add(row('cm#1.0#1', 'a', usual));
+    pass.add(row('cm#1.1#1', 'a', usual));
+    pass.add([`"cm#2.0#1"`, '"a"', usual, '1', '64', 'DiskUsage', '"other.domain"', 'undefined'].join('\t'));
+    expect(pass.unkeyed).toBe(0);
+    expect([...pass.groups.values()].map((g) => g.count)).toEqual([2, 1]);
   });
 });
