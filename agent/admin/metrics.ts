@@ -94,6 +94,8 @@ export function createMetrics(
       for (const repo of status.cvmfs()) this.set({ repo: repo.repo, required: String(repo.required) }, repo.healthy ? 1 : 0);
     },
   });
+  // Only with --health-check-dir (a label-less gauge always shows a value: 0 would read as unhealthy).
+  if (status.health?.()) registerHealthMetrics(registry, status);
   new Gauge({
     name: 'wn_agent_job_memory_bytes',
     help: "Memory in use by each running job's cgroup, by slot (the job's ID is in the events and /v1/status)",
@@ -136,4 +138,46 @@ export function createMetrics(
     });
   }
   return registry;
+}
+
+/** The site health checks (agent/health): the whole, and each check's last result, failures and duration. */
+function registerHealthMetrics(registry: Registry, status: AgentStatus): void {
+  new Gauge({
+    name: 'wn_agent_healthy',
+    help: '1 while every site health check passes (--health-check-dir), 0 while one fails',
+    registers: [registry],
+    collect() {
+      this.set(status.health?.()?.healthy === false ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'wn_agent_health_check_ok',
+    help: 'Site health check result of the last run, by check: 1 passed, 0 failed',
+    labelNames: ['check'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const check of status.health?.()?.checks ?? []) this.set({ check: check.name }, check.ok ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'wn_agent_health_check_duration_seconds',
+    help: 'How long the last run of each site health check took (a check near --health-check-timeout is about to fail)',
+    labelNames: ['check'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const check of status.health?.()?.checks ?? []) this.set({ check: check.name }, check.durationMs / 1000);
+    },
+  });
+  new Counter({
+    name: 'wn_agent_health_check_failures_total',
+    help: 'Failed runs of each site health check since the agent started',
+    labelNames: ['check'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const check of status.health?.()?.checks ?? []) this.inc({ check: check.name }, check.failures);
+    },
+  });
 }

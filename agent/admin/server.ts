@@ -173,6 +173,7 @@ export class AdminServer {
           counters: status.counters,
           idleRemainingMs: status.idleRemainingMs(),
           cvmfs: status.cvmfs(),
+          health: status.health?.(),
           drainRemainingMs: status.drainDeadline === undefined ? undefined : Math.max(0, status.drainDeadline - Date.now()),
           slots: await status.slots(),
           host: await status.host?.(),

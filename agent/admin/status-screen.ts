@@ -1,8 +1,16 @@
 /** `wn-agent status` for people: one screen from GET /v1/status. */
 const mib = (bytes: unknown): string => (typeof bytes === 'number' ? `${(bytes / 1048576).toFixed(0)}` : '?');
 const secs = (ms: unknown): string => (typeof ms === 'number' ? `${Math.ceil(ms / 1000)}s` : '?');
+const took = (ms: unknown): string => (typeof ms === 'number' ? `${(ms / 1000).toFixed(1)}s` : '?');
+/** "12s ago", "3m ago": how long since an ISO time, as `now` sees it. */
+const ago = (iso: unknown, now: number): string => {
+  const at = typeof iso === 'string' ? Date.parse(iso) : Number.NaN;
+  if (Number.isNaN(at)) return '?';
+  const s = Math.max(0, Math.round((now - at) / 1000));
+  return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+};
 
-export function statusScreen(s: Record<string, unknown>): string {
+export function statusScreen(s: Record<string, unknown>, now = Date.now()): string {
   const lines: string[] = [];
   const counters = (s.counters ?? {}) as Record<string, number>;
   lines.push(
@@ -36,5 +44,13 @@ export function statusScreen(s: Record<string, unknown>): string {
     lines.push(
       `cvmfs: ${cvmfs.map((r) => `${String(r.repo)} ${r.healthy ? 'ok' : 'BROKEN'}${r.required ? '' : ' (optional)'}`).join(', ')}`,
     );
+  const health = s.health as { healthy?: boolean; checks?: Record<string, unknown>[] } | undefined;
+  if (health) {
+    lines.push(`health: ${health.healthy ? 'healthy' : 'UNHEALTHY: no new jobs start'}`);
+    for (const check of health.checks ?? [])
+      lines.push(
+        `  ${String(check.name)}  ${check.ok ? 'ok' : `FAILED: ${String(check.reason)}`}  ${ago(check.lastRunAt, now)}, took ${took(check.durationMs)}`,
+      );
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,5 @@
 import type { SlotState } from '../condor/startd.ts';
+import type { HealthSnapshot } from '../health/state.ts';
 import type { RunningJob } from '../isolation/job-cgroups.ts';
 import type { HostInfo } from './host-info.ts';
 
@@ -49,9 +50,14 @@ export interface AgentStatus {
   jobStartSteps?: JobStartSteps;
   /** The host and the execute directory's disk (systeminformation, off the start-up path). */
   host?(): Promise<HostInfo | undefined>;
+  /** The site health checks' last results; undefined without --health-check-dir. */
+  health?(): HealthSnapshot | undefined;
 }
 
-/** Ready = worth sending work to: advertised, not draining, jobs can be placed, every required CVMFS repository healthy. */
+/**
+ * Ready = worth sending work to: advertised, not draining, jobs can be placed, every required CVMFS repository healthy,
+ * every site health check passing.
+ */
 export async function readiness(status: AgentStatus): Promise<{ ready: boolean; reasons: string[] }> {
   const reasons: string[] = [];
   const placement = await status.placementCheck?.();
@@ -60,5 +66,7 @@ export async function readiness(status: AgentStatus): Promise<{ ready: boolean; 
   if (!status.advertised) reasons.push('the startd is not advertised in the collector');
   for (const repo of status.cvmfs())
     if (repo.required && !repo.healthy) reasons.push(`required CVMFS repository ${repo.repo} is unhealthy`);
+  for (const check of status.health?.()?.checks ?? [])
+    if (!check.ok) reasons.push(`health check ${check.name} fails: ${check.reason ?? 'failed'}`);
   return { ready: reasons.length === 0, reasons };
 }

@@ -28,6 +28,8 @@ export interface RenderInput {
   namespaces: boolean;
   /** The file the agent keeps CVMFS health in, when repositories are configured. */
   cvmfsAdFile?: string | undefined;
+  /** The file the agent keeps the site health checks' verdict in, when --health-check-dir is set. */
+  healthAdFile?: string | undefined;
   /** GPU device nodes were given to the container: leave HTCondor's GPU discovery on. */
   gpus?: boolean;
   /** One account per dynamic slot (SLOT1_N_USER); without them every job runs as nobody. */
@@ -55,6 +57,7 @@ export function renderCondorConfig(input: RenderInput): string {
     starterWrapper,
     namespaces,
     cvmfsAdFile,
+    healthAdFile,
     gpus = false,
     slotAccounts = [],
     condorCgroups = false,
@@ -171,6 +174,22 @@ export function renderCondorConfig(input: RenderInput): string {
           // and an attribute only referenced under ?: was missing from that projection (jobs were never matched).
           'WN_CVMFS_START = (TARGET.RequiresCVMFS =?= undefined) || (stringListSubsetMatch(TARGET.RequiresCVMFS, MY.CVMFS_HEALTHY) =?= true)',
           'START = ($(START)) && ($(WN_CVMFS_START))',
+        ]
+      : []),
+    ...(healthAdFile
+      ? [
+          '',
+          "# Site health checks (--health-check-dir), published like CVMFS health by a cat of the agent's file: while",
+          '# one fails no new job starts on any slot; running jobs are left alone. The first verdict is written before',
+          '# the startd starts.',
+          'STARTD_CRON_JOBLIST = $(STARTD_CRON_JOBLIST) WNHEALTH',
+          'STARTD_CRON_WNHEALTH_EXECUTABLE = /bin/cat',
+          `STARTD_CRON_WNHEALTH_ARGS = ${healthAdFile}`,
+          'STARTD_CRON_WNHEALTH_MODE = Periodic',
+          'STARTD_CRON_WNHEALTH_PERIOD = 2s',
+          'STARTD_CRON_AUTOPUBLISH = If_Changed',
+          // Plain operators, no ?:, as for CVMFS above (the negotiator's projection of the machine ad).
+          'START = ($(START)) && (MY.WnHealthy =!= false)',
         ]
       : []),
     ...(jobsEndBy !== undefined ? ['', ...lifetimeGuard(jobsEndBy, config.jobRuntimeAttribute)] : []),

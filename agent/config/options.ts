@@ -54,6 +54,7 @@ export interface AgentConfig {
   /** How long the starter wrapper waits for the agent to place a job before it refuses to run it. */
   placementTimeoutMs: number;
   cvmfs: CvmfsConfig;
+  healthCheck: HealthCheckConfig;
   /** Exit 0 after this long without work; undefined: never. */
   idleTimeoutMs: number | undefined;
   /** On SIGTERM/SIGINT/drain: how long running jobs may take before they are vacated back to the queue. */
@@ -94,6 +95,14 @@ export interface CvmfsConfig {
   probeTimeoutMs: number;
 }
 
+export interface HealthCheckConfig {
+  /** The site's check programs, run as root every intervalMs; undefined: no checks. */
+  dir: string | undefined;
+  intervalMs: number;
+  /** How long one check may run before its process group is killed and it counts as failed. */
+  timeoutMs: number;
+}
+
 export const jobIsolationModes = ['required', 'best-effort', 'off'] as const;
 export type JobIsolationMode = (typeof jobIsolationModes)[number];
 
@@ -122,6 +131,8 @@ export const defaults = {
   cvmfsQuota: '4000',
   cvmfsProbeInterval: '30s',
   cvmfsProbeTimeout: '10s',
+  healthCheckInterval: '60s',
+  healthCheckTimeout: '30s',
   drainTimeout: '5m',
   masterRestarts: '5',
   adminListen: '0.0.0.0:9680',

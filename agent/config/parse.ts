@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { changeableByOthers, readOnlyAt } from '../health/check-dir.ts';
+import { parseMountInfo } from '../util/mountinfo.ts';
 import { isAttributeName, isReservedAttribute } from '../metadata/attribute-names.ts';
 import { configError } from '../errors.ts';
 import {
@@ -9,6 +11,7 @@ import {
   type AgentConfig,
   type CvmfsConfig,
   type CvmfsMode,
+  type HealthCheckConfig,
   type JobIsolationMode,
   type LogLevel,
 } from './options.ts';
@@ -106,6 +109,32 @@ function cvmfs(raw: RawOptions): CvmfsConfig {
     probeIntervalMs: duration('cvmfs-probe-interval', raw.cvmfsProbeInterval ?? defaults.cvmfsProbeInterval, { min: 1000 }),
     probeTimeoutMs: duration('cvmfs-probe-timeout', raw.cvmfsProbeTimeout ?? defaults.cvmfsProbeTimeout, { min: 100 }),
   };
+}
+
+/**
+ * The checks run as root: their directory must exist, and no one but root may be able to add or replace a file in
+ * it (a read-only mount, such as a Kubernetes ConfigMap's, is fine whatever its mode).
+ */
+function healthCheck(raw: RawOptions): HealthCheckConfig {
+  const intervalMs = duration('health-check-interval', raw.healthCheckInterval ?? defaults.healthCheckInterval, { min: 1000 });
+  const timeoutMs = duration('health-check-timeout', raw.healthCheckTimeout ?? defaults.healthCheckTimeout, { min: 100 });
+  const given = nonEmpty(raw.healthCheckDir);
+  if (given === undefined) return { dir: undefined, intervalMs, timeoutMs };
+  const name = optionName('health-check-dir');
+  const dir = path('health-check-dir', given);
+  let info;
+  try {
+    info = statSync(dir);
+  } catch (error) {
+    throw configError(`${name}: cannot use ${received(given)}: ${(error as Error).message}`);
+  }
+  if (!info.isDirectory()) throw configError(`${name}: ${received(given)} is not a directory`);
+  const problem = changeableByOthers(info);
+  if (problem && !readOnlyAt(realpathSync(dir), parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))))
+    throw configError(
+      `${name}: ${received(given)} is ${problem}: its checks run as root, so only root may be able to change it (or mount it read-only)`,
+    );
+  return { dir, intervalMs, timeoutMs };
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -283,6 +312,7 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     jobPidNamespaces: boolean('job-pid-namespaces', raw.jobPidNamespaces ?? defaults.jobPidNamespaces),
     placementTimeoutMs: duration('placement-timeout', raw.placementTimeout ?? defaults.placementTimeout, { min: 1000 }),
     cvmfs: cvmfs(raw),
+    healthCheck: healthCheck(raw),
     idleTimeoutMs: optionalDuration('idle-timeout', raw.idleTimeout),
     drainTimeoutMs: duration('drain-timeout', raw.drainTimeout ?? defaults.drainTimeout),
     acceptJobsForMs: optionalDuration('accept-jobs-for', raw.acceptJobsFor),

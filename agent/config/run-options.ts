@@ -59,6 +59,12 @@ export const runOptions = [
   { flag: 'cvmfs-quota', describe: `CVMFS_QUOTA_LIMIT in MiB for mount mode (default ${defaults.cvmfsQuota})` },
   { flag: 'cvmfs-probe-interval', describe: `how often repositories are probed (default ${defaults.cvmfsProbeInterval})` },
   { flag: 'cvmfs-probe-timeout', describe: `how long one probe may take (default ${defaults.cvmfsProbeTimeout})` },
+  {
+    flag: 'health-check-dir',
+    describe: 'site health checks: every executable in it runs as root; one failing closes START (default: none)',
+  },
+  { flag: 'health-check-interval', describe: `pause between rounds of health checks (default ${defaults.healthCheckInterval})` },
+  { flag: 'health-check-timeout', describe: `how long one health check may run (default ${defaults.healthCheckTimeout})` },
   { flag: 'idle-timeout', describe: 'exit 0 after this long without work (20s, 10m; default: never)' },
   {
     flag: 'drain-timeout',

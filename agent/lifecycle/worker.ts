@@ -19,6 +19,7 @@ import { installJobFirewall, type JobFirewall } from '../isolation/job-firewall.
 import { startdSlots } from '../condor/startd.ts';
 import { agentPaths, type AgentConfig } from '../config/options.ts';
 import { CvmfsManager } from '../cvmfs/manager.ts';
+import { HealthChecks } from '../health/checks.ts';
 import { AgentError, ExitCode, exitCodeFor } from '../errors.ts';
 import type { EventHub } from '../events/hub.ts';
 import { planIsolation, type IsolationPlan } from '../isolation/plan.ts';
@@ -73,6 +74,7 @@ export class Worker {
   private readonly recent = new RecentLines();
   private readonly slotSizes = new SlotSizes();
   private readonly cvmfs: CvmfsManager;
+  private readonly health: HealthChecks | undefined;
   private readonly idle: IdleClock | undefined;
   private readonly stopper = new StopController();
   private readonly background = new AbortController();
@@ -95,6 +97,10 @@ export class Worker {
   ) {
     this.layout = condorLayout(config.stateDir);
     this.cvmfs = new CvmfsManager(config.cvmfs, join(agentPaths.runtimeDir, 'cvmfs.ad'), log);
+    const { dir: healthDir, ...healthTimes } = config.healthCheck;
+    this.health = healthDir
+      ? new HealthChecks({ dir: healthDir, ...healthTimes }, join(agentPaths.runtimeDir, 'health.ad'), log)
+      : undefined;
     this.idle = config.idleTimeoutMs === undefined ? undefined : new IdleClock(config.idleTimeoutMs, this.startedAt);
     const layout = this.layout;
     this.status = {
@@ -105,6 +111,7 @@ export class Worker {
       masterRestarts: 0,
       counters: { jobsStarted: 0, jobsFinished: 0, oomKills: 0, jobsVacated: 0, adminAuthFailures: 0 },
       cvmfs: () => this.cvmfs.repos.map(({ repo, required, healthy }) => ({ repo, required, healthy })),
+      health: () => this.health?.status(),
       // Parts started by later phases: empty until they run.
       jobs: () => this.isolation?.jobs.running ?? [],
       idleRemainingMs: () => this.idle?.remaining(Date.now()),
@@ -196,7 +203,13 @@ export class Worker {
     // Before condor_master starts: every daemon, starter and job inherits this mount namespace without the originals.
     const hidden = await hideSecretSources(secretSources(config), {
       emptyFile: join(agentPaths.runtimeDir, 'empty'),
-      keep: [config.siteConfigDir, config.stateDir, config.cvmfs.mountRoot, config.cvmfs.cacheBase],
+      keep: [
+        config.siteConfigDir,
+        config.stateDir,
+        config.cvmfs.mountRoot,
+        config.cvmfs.cacheBase,
+        ...(config.healthCheck.dir ? [config.healthCheck.dir] : []),
+      ],
     });
     log.info(
       { event: 'credentials-installed', poolPassword: credentials.poolPassword, tokens: credentials.tokens, hiddenFromJobs: hidden },
@@ -276,6 +289,8 @@ export class Worker {
     );
     // Mounted before HTCondor starts: the first slot ad already says which repositories work.
     await this.cvmfs.start();
+    // After CVMFS (a check may look at a repository), before HTCondor: a worker failing its checks never opens START.
+    await this.health?.start();
     return {
       plan,
       resources,
@@ -305,6 +320,7 @@ export class Worker {
         starterWrapper: this.isolation ? agentPaths.starterWrapper : undefined,
         namespaces: c.plan.namespaces,
         cvmfsAdFile: this.cvmfs.configured ? this.cvmfs.adFile : undefined,
+        healthAdFile: this.health?.adFile,
         gpus: await hasGpuDevices(),
         slotAccounts: c.slotAccounts,
         condorCgroups: this.isolation?.condor.nested === true,
@@ -333,8 +349,8 @@ export class Worker {
       const oom = entry.daemon === 'starter' ? /^\(pid:(\d+)\) Process pid \d+ was OOM killed$/.exec(parsed.msg) : null;
       if (oom) this.isolation?.jobs.noteOomKill(Number(oom[1]));
       this.recent.push(`${entry.file}: ${entry.line}`);
-      // The CVMFS cron job starts every 2 s; its start lines are routine, kept at debug.
-      const level = parsed.msg.startsWith('STARTD_CRON job WNCVMFS started') ? 'debug' : parsed.level;
+      // The CVMFS and health cron jobs start every 2 s; their start lines are routine, kept at debug.
+      const level = /^STARTD_CRON job WN(CVMFS|HEALTH) started/.test(parsed.msg) ? 'debug' : parsed.level;
       log[level]({ source: 'condor', daemon: entry.daemon, slot: entry.slot, condorTime: parsed.condorTime }, parsed.msg);
     });
     await this.forwarder.start();
@@ -420,6 +436,7 @@ export class Worker {
   /** Phase 5, whatever phase was reached: every part started is stopped, CVMFS last (no job reads /cvmfs any more). */
   private async stopParts(): Promise<void> {
     this.background.abort();
+    await this.health?.stop();
     await this.admin?.close();
     this.authFailures?.stop();
     await this.forwarder?.stop();

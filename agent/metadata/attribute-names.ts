@@ -1,3 +1,5 @@
+import { healthAttributes } from '../health/attributes.ts';
+
 /**
  * Every slot attribute name wn-agent sets itself. An operator's --attr / WN_ATTR_ of one of these names would
  * silently replace the real value (a forged MesosTaskId in every job's history), so config refuses them.
@@ -33,7 +35,7 @@ export const schedulerAttributes = [
 /** CVMFS health: CVMFS_HEALTHY, and HAS_CVMFS_<repo> / CVMFS_<repo>_REVISION for any repository (cvmfs/attributes.ts). */
 const cvmfsPattern = /^(CVMFS_HEALTHY$|HAS_CVMFS_|CVMFS_\w+_REVISION$)/i;
 
-const reserved = new Set<string>([...traceabilityAttributes, ...schedulerAttributes].map((n) => n.toLowerCase()));
+const reserved = new Set<string>([...traceabilityAttributes, ...schedulerAttributes, ...healthAttributes].map((n) => n.toLowerCase()));
 
 /** Whether the agent sets this attribute itself (ClassAd names are case-insensitive). */
 export function isReservedAttribute(name: string): boolean {

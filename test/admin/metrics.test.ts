@@ -36,6 +36,25 @@ describe('the agent metrics, named by Prometheus rules', () => {
     expect(text).not.toMatch(/^wn_agent_(process|nodejs)_/m);
   });
 
+  it('has the site health checks: the whole, each check, its failures and duration; none without checks', async () => {
+    const health = {
+      healthy: false,
+      checks: [
+        { name: '10-disk', ok: true, lastRunAt: '2026-01-02T03:04:05.000Z', durationMs: 250, failures: 0 },
+        { name: '20-software', ok: false, reason: 'exit 1', lastRunAt: '2026-01-02T03:04:05.000Z', durationMs: 10, failures: 3 },
+      ],
+    };
+    const text = await createMetrics({ ...status, health: () => health }).metrics();
+    expect(text).toMatch(/^wn_agent_healthy 0$/m);
+    expect(text).toMatch(/^wn_agent_health_check_ok\{check="10-disk"\} 1$/m);
+    expect(text).toMatch(/^wn_agent_health_check_ok\{check="20-software"\} 0$/m);
+    expect(text).toMatch(/^# TYPE wn_agent_health_check_failures_total counter$/m);
+    expect(text).toMatch(/^wn_agent_health_check_failures_total\{check="20-software"\} 3$/m);
+    expect(text).toMatch(/^wn_agent_health_check_duration_seconds\{check="10-disk"\} 0.25$/m);
+    const off = await createMetrics(status).metrics();
+    expect(off).not.toMatch(/^wn_agent_health/m);
+  });
+
   it("has a histogram of the agent's part of job start, by step, fed as jobs start", async () => {
     const steps = new JobStartSteps();
     steps.observe('placement', 3); // before metrics exist: not kept

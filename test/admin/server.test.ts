@@ -120,6 +120,19 @@ describe('AdminServer', () => {
     expect(authFailures).toEqual(['v1', 'v1']);
   });
 
+  it('serves the health checks in /v1/status, and a failing one as a /readyz reason', async () => {
+    const health = {
+      healthy: false,
+      checks: [
+        { name: '20-software', ok: false, reason: 'exit 1: missing', lastRunAt: '2026-01-02T03:04:05.000Z', durationMs: 9, failures: 1 },
+      ],
+    };
+    const { port, socketPath } = await start(agentStatus({ health: () => health }));
+    expect((await request({ socketPath }, 'GET', '/v1/status')).body.health).toEqual(health);
+    const ready = await request({ port }, 'GET', '/readyz');
+    expect(ready).toMatchObject({ status: 503, body: { reasons: ['health check 20-software fails: exit 1: missing'] } });
+  });
+
   it('refuses every /v1 call on TCP when no token is configured', async () => {
     const tcp = await start(agentStatus(), false);
     expect((await request(tcp, 'GET', '/v1/status', { authorization: 'Bearer anything' })).status).toBe(401);

@@ -45,4 +45,37 @@ describe('statusScreen', () => {
       ].join('\n'),
     );
   });
+
+  it('shows each health check on a line: its last result, how long ago, how long it took', () => {
+    const now = Date.parse('2026-01-02T03:05:00Z');
+    const screen = statusScreen(
+      {
+        state: 'running',
+        uptimeS: 60,
+        advertised: true,
+        masterRestarts: 0,
+        health: {
+          healthy: false,
+          checks: [
+            { name: '10-disk', ok: true, lastRunAt: '2026-01-02T03:04:48Z', durationMs: 140, failures: 0 },
+            {
+              name: '20-software',
+              ok: false,
+              reason: 'exit 1: /cvmfs/sw missing',
+              lastRunAt: '2026-01-02T03:02:00Z',
+              durationMs: 30_000,
+              failures: 2,
+            },
+          ],
+        },
+      },
+      now,
+    );
+    expect(screen.split('\n').slice(-4)).toEqual([
+      'health: UNHEALTHY: no new jobs start',
+      '  10-disk  ok  12s ago, took 0.1s',
+      '  20-software  FAILED: exit 1: /cvmfs/sw missing  3m ago, took 30.0s',
+      '',
+    ]);
+  });
 });

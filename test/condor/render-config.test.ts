@@ -151,6 +151,37 @@ describe('renderCondorConfig', () => {
     expect(s.get('START')).toBe('($(START)) && ($(WN_LIFETIME_START))');
   });
 
+  it('publishes the site health checks with a startd cron job and closes START while one fails, only with --health-check-dir', () => {
+    const without = render({});
+    expect(without).not.toContain('WNHEALTH');
+    expect(without).not.toContain('WnHealthy');
+    const text = render({}, [], { healthAdFile: '/run/wn-agent/health.ad' });
+    const s = settings(text);
+    expect(s.get('STARTD_CRON_JOBLIST')).toBe('$(STARTD_CRON_JOBLIST) WNHEALTH');
+    expect(s.get('STARTD_CRON_WNHEALTH_EXECUTABLE')).toBe('/bin/cat');
+    expect(s.get('STARTD_CRON_WNHEALTH_ARGS')).toBe('/run/wn-agent/health.ad');
+    expect(s.get('STARTD_CRON_WNHEALTH_MODE')).toBe('Periodic');
+    expect(s.get('STARTD_CRON_WNHEALTH_PERIOD')).toBe('2s');
+    // No verdict (undefined) keeps START open; only false closes it. No ?: (the negotiator's projection).
+    expect(s.get('START')).toBe('($(START)) && (MY.WnHealthy =!= false)');
+    expect(text.split('\n').filter((l) => /^START\s*=/.test(l) && l.includes('?'))).toEqual([]);
+  });
+
+  it('chains every START clause on the previous one: CVMFS, health and the lifetime guard together', () => {
+    const text = render({ cvmfsRepositories: 'atlas.cern.ch' }, [], {
+      cvmfsAdFile: '/run/wn-agent/cvmfs.ad',
+      healthAdFile: '/run/wn-agent/health.ad',
+      jobsEndBy: 1_800_003_600,
+    });
+    expect(text.split('\n').filter((l) => l.startsWith('START ='))).toEqual([
+      'START = ($(START)) && ($(WN_CVMFS_START))',
+      'START = ($(START)) && (MY.WnHealthy =!= false)',
+      'START = ($(START)) && ($(WN_LIFETIME_START))',
+    ]);
+    expect(settings(text).get('STARTD_CRON_JOBLIST')).toBe('$(STARTD_CRON_JOBLIST) WNHEALTH');
+    expect(text).toContain('STARTD_CRON_JOBLIST = $(STARTD_CRON_JOBLIST) WNCVMFS');
+  });
+
   it('refuses a job runtime attribute that is not a plain attribute name (it is written into START)', () => {
     expect(() => render({ jobRuntimeAttribute: 'x) || true || (y' })).toThrow(
       /--job-runtime-attribute \(WN_JOB_RUNTIME_ATTRIBUTE\): expected a ClassAd attribute name/,

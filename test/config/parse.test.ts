@@ -1,3 +1,6 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaults } from '../../agent/config/options.ts';
 import { optionName, parseConfig } from '../../agent/config/parse.ts';
@@ -52,6 +55,7 @@ describe('parseConfig', () => {
         probeIntervalMs: 30_000,
         probeTimeoutMs: 10_000,
       },
+      healthCheck: { dir: undefined, intervalMs: 60_000, timeoutMs: 30_000 },
       idleTimeoutMs: undefined,
       drainTimeoutMs: 300_000,
       acceptJobsForMs: undefined,
@@ -152,5 +156,44 @@ describe('parseConfig', () => {
 
   it('names flags and their WN_ variables the same way everywhere', () => {
     expect(optionName('pool-password-file')).toBe('--pool-password-file (WN_POOL_PASSWORD_FILE)');
+  });
+});
+
+describe('health check options', () => {
+  it('are off without a directory; interval and timeout are durations either way', () => {
+    expect(parseConfig({ condorHost: 'cm', healthCheckInterval: '2m', healthCheckTimeout: '500ms' }).healthCheck).toEqual({
+      dir: undefined,
+      intervalMs: 120_000,
+      timeoutMs: 500,
+    });
+  });
+
+  it('take an existing directory only root can change', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wn-health-opt-'));
+    try {
+      expect(parseConfig({ condorHost: 'cm', healthCheckDir: dir }).healthCheck).toEqual({ dir, intervalMs: 60_000, timeoutMs: 30_000 });
+      await chmod(dir, 0o777);
+      const open = configErrorOf(() => parseConfig({ condorHost: 'cm', healthCheckDir: dir }));
+      expect(open.message).toBe(
+        `--health-check-dir (WN_HEALTH_CHECK_DIR): "${dir}" is writable by group or others (mode 0777): its checks run as root, so only root may be able to change it (or mount it read-only)`,
+      );
+      const file = join(dir, 'check');
+      await writeFile(file, '');
+      expect(configErrorOf(() => parseConfig({ condorHost: 'cm', healthCheckDir: file })).message).toBe(
+        `--health-check-dir (WN_HEALTH_CHECK_DIR): "${file}" is not a directory`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [{ healthCheckDir: '/nonexistent/health.d' }, '--health-check-dir (WN_HEALTH_CHECK_DIR): cannot use "/nonexistent/health.d": ENOENT'],
+    [{ healthCheckDir: 'health.d' }, '--health-check-dir (WN_HEALTH_CHECK_DIR): expected an absolute path, got "health.d"'],
+    [{ healthCheckInterval: 'hourly' }, '--health-check-interval (WN_HEALTH_CHECK_INTERVAL): expected a duration'],
+    [{ healthCheckInterval: '10ms' }, '--health-check-interval (WN_HEALTH_CHECK_INTERVAL): expected a duration'],
+    [{ healthCheckTimeout: '-1s' }, '--health-check-timeout (WN_HEALTH_CHECK_TIMEOUT): expected a duration'],
+  ])('%j is refused (exit 2), naming the option', (raw, message) => {
+    expect(configErrorOf(() => parseConfig({ condorHost: 'cm', ...raw })).message).toContain(message);
   });
 });

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { healthAd, healthAttributes, maxReasonsLength } from '../../agent/health/attributes.ts';
+import { isReservedAttribute } from '../../agent/metadata/attribute-names.ts';
+
+describe('health machine ad fragment', () => {
+  it('says healthy with no reasons', () => {
+    expect(healthAd([])).toBe('WnHealthy = true\nWnUnhealthyReasons = ""\n');
+  });
+
+  it('joins the reasons into one ClassAd string: quotes and line breaks escaped, one attribute per line', () => {
+    const text = healthAd(['10-disk: exit 1: "/scratch" is full', 'weird\nname: exit 2\nWnHealthy = true']);
+    expect(text).toBe(
+      'WnHealthy = false\nWnUnhealthyReasons = "10-disk: exit 1: \\"/scratch\\" is full; weird\\nname: exit 2\\nWnHealthy = true"\n',
+    );
+    expect(text.split('\n')).toHaveLength(3); // two lines and the final newline: nothing a reason holds adds an attribute
+  });
+
+  it('cuts the reasons at 1,000 characters', () => {
+    const text = healthAd(Array.from({ length: 40 }, (_, i) => `check-${i}: exit 1: ${'x'.repeat(100)}`));
+    const value = /^WnUnhealthyReasons = "(.*)"$/m.exec(text)?.[1] ?? '';
+    expect(Array.from(value)).toHaveLength(maxReasonsLength);
+    expect(value.endsWith('…')).toBe(true);
+  });
+
+  it('are names an operator cannot set with --attr', () => {
+    for (const name of healthAttributes) expect(isReservedAttribute(name)).toBe(true);
+  });
+});
