@@ -148,7 +148,7 @@ export class Demand {
     let pending = 0;
     let dir: string | undefined;
     try {
-      for (const group of pass.groups.values()) {
+      for (const group of byOwnerInTurn([...pass.groups.values()])) {
         const id = `${query.specHash}:${adKey}:${group.key}`;
         let verdict = this.verdicts.get(id);
         const timeLeft = deadline - Date.now() > 2 * this.options.limits.timeoutMs;
@@ -198,7 +198,7 @@ export class Demand {
 
   /** A verdict to keep: a failed evaluation is kept as "does not match", so one bad job costs one evaluation, once. */
   private remember(id: string, group: JobGroup, evaluation: Evaluation): boolean | undefined {
-    if ('gone' in evaluation) return undefined;
+    if ('gone' in evaluation || 'retry' in evaluation) return undefined; // asked again next cycle
     if ('verdict' in evaluation) {
       this.verdicts.set(id, evaluation.verdict);
       return evaluation.verdict;
@@ -236,4 +236,22 @@ export class Demand {
 /** The counts of jobs left out, and why: said when they change, not every cycle. */
 function uncountedOf(r: DemandReport): Record<string, number> {
   return { overlong: r.overlong, unreadable: r.unreadable, unkeyed: r.unkeyed, overflow: r.overflow, capped: r.capped };
+}
+
+/**
+ * The groups with each owner's in turn (the first of every owner, then the second of every owner, ...): the
+ * evaluations a cycle allows go round the owners, so one user's thousands of groups cannot keep another's first
+ * group from being evaluated.
+ */
+export function byOwnerInTurn(groups: readonly JobGroup[]): JobGroup[] {
+  const queues = new Map<string, JobGroup[]>();
+  for (const group of groups) {
+    const queue = queues.get(group.owner);
+    if (queue) queue.push(group);
+    else queues.set(group.owner, [group]);
+  }
+  const out: JobGroup[] = [];
+  for (let round = 0; out.length < groups.length; round++)
+    for (const queue of queues.values()) if (queue[round]) out.push(queue[round] as JobGroup);
+  return out;
 }

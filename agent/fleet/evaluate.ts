@@ -23,7 +23,11 @@ export const defaultEvaluationLimits: EvaluationLimits = {
   maxAdBytes: 1 << 20,
 };
 
-export type Evaluation = { verdict: boolean } | { gone: true } | { failed: string };
+/**
+ * `retry`: the schedd did not answer for the job ad (busy, restarting): nothing is known about the job, so nothing
+ * is remembered; `failed`: the job's own Requirements broke a limit, remembered as not matching.
+ */
+export type Evaluation = { verdict: boolean } | { gone: true } | { retry: string } | { failed: string };
 
 /**
  * One job's Requirements against the machine ad in dir/machine.ad, with HTCondor's own classad_eval. `gone` when the
@@ -43,7 +47,7 @@ export async function evaluateJob(
     ['-name', schedd, '-allusers', '-constraint', `GlobalJobId == "${globalJobId}"`, '-long:new'],
     { timeoutMs: limits.timeoutMs, env, maxBuffer: limits.maxAdBytes },
   );
-  if (!ad.ok) return { failed: `condor_q for the job ad: ${ad.why}` };
+  if (!ad.ok) return { retry: `condor_q for the job ad: ${ad.why}` };
   if (!ad.stdout.includes('[')) return { gone: true };
   await writeFile(join(dir, 'job.ad'), ad.stdout);
   const result = await runBounded(
@@ -62,6 +66,6 @@ export async function evaluateJob(
     ],
     { timeoutMs: limits.timeoutMs, env, maxBuffer: 64 << 10 },
   );
-  if (!result.ok) return { failed: `classad_eval: ${result.why}` };
+  if (!result.ok) return { failed: `classad_eval: ${result.why.slice(0, 200)}` }; // stderr may echo the job's text
   return { verdict: result.stdout.trim() === 'true' };
 }

@@ -27,6 +27,10 @@ export interface JobGroup {
 }
 
 const globalJobId = /^"([\w.@:-]{1,255}#\d{1,10}\.\d{1,6}#\d{1,12})"$/;
+/** Job attributes one expression may read and still be followed; real Requirements read a handful. */
+export const maxNamesPerText = 64;
+const maxWanted = 1024;
+const maxOwnersCounted = 1000;
 const attributeName = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 const owner = /^"([\w.@+-]{1,128})"$/;
 
@@ -47,14 +51,20 @@ export class GroupingPass {
   unkeyed = 0;
   /** Jobs of groups beyond maxGroups. */
   overflow = 0;
-  /** Job attributes read by Requirements (or by attributes they read), with the number of reads of each. */
-  readonly wanted = new Map<string, number>();
+  /**
+   * Job attributes read by Requirements (or by attributes they read): the owners reading each (up to
+   * `maxOwnersCounted`) and the reads. At most `maxWanted` names: a user's made-up names cannot grow it without end.
+   */
+  readonly wanted = new Map<string, { owners: Set<string>; reads: number }>();
   private readonly known: Set<string>;
+  private readonly groupsByOwner = new Map<string, number>();
 
   constructor(
     readonly columns: readonly string[],
     private readonly references: (text: string) => readonly string[],
     private readonly maxGroups: number,
+    /** Groups of one owner, at most: one user's thousands of distinct Requirements cannot crowd others out. */
+    private readonly maxGroupsPerOwner: number = Math.max(1, Math.floor(maxGroups / 10)),
   ) {
     this.known = new Set(columns.map((c) => c.toLowerCase()));
   }
@@ -72,8 +82,18 @@ export class GroupingPass {
     let complete = true;
     for (let i = 2; i < values.length; i++) {
       if (i >= 3 && i < baseColumns.length) continue; // requests and the like: values, not expressions worth following
-      for (const name of this.references(values[i] ?? '')) {
-        this.wanted.set(name, (this.wanted.get(name) ?? 0) + 1);
+      const names = this.references(values[i] ?? '');
+      if (names.length > maxNamesPerText) {
+        this.unreadable += 1; // a text reading that many job attributes is no pilot's: not counted, not followed
+        return;
+      }
+      for (const name of names) {
+        const entry = this.wanted.get(name) ?? (this.wanted.size < maxWanted ? { owners: new Set<string>(), reads: 0 } : undefined);
+        if (entry) {
+          entry.reads += 1;
+          if (entry.owners.size < maxOwnersCounted) entry.owners.add(who);
+          this.wanted.set(name, entry);
+        }
         if (!this.known.has(name.toLowerCase())) complete = false;
       }
     }
@@ -83,19 +103,24 @@ export class GroupingPass {
     }
     const key = createHash('sha256').update(values.slice(1).join('\t')).digest('hex').slice(0, 16);
     const group = this.groups.get(key);
+    const owned = this.groupsByOwner.get(who) ?? 0;
     if (group) group.count += 1;
-    else if (this.groups.size >= this.maxGroups) this.overflow += 1;
-    else this.groups.set(key, { key, owner: who, count: 1, example: id });
+    else if (this.groups.size >= this.maxGroups || owned >= this.maxGroupsPerOwner) this.overflow += 1;
+    else {
+      this.groups.set(key, { key, owner: who, count: 1, example: id });
+      this.groupsByOwner.set(who, owned + 1);
+    }
   }
 
   /**
-   * The extra columns for the next pass: the attributes read by the most jobs now, at most `limit`. Columns no job
-   * reads any more drop out, so one user's hundred made-up attribute names cannot keep others' out for good.
+   * The extra columns for the next pass: the attributes read by the most owners now (then the most jobs), at most
+   * `limit`. Ranked by owners, not jobs: one user's thousands of jobs reading made-up names outrank no one else's
+   * attribute unless other owners read those names too. Columns no job reads any more drop out.
    */
   nextExtraColumns(limit: number): string[] {
     return [...this.wanted.entries()]
       .filter(([name]) => attributeName.test(name)) // each becomes a condor_q argument, parsed as an expression
-      .sort(([a, m], [b, n]) => n - m || a.localeCompare(b))
+      .sort(([a, m], [b, n]) => n.owners.size - m.owners.size || n.reads - m.reads || a.localeCompare(b))
       .slice(0, limit)
       .map(([name]) => name);
   }

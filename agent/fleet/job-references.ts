@@ -13,7 +13,7 @@ export const keyedJobAttributes = ['RequestCpus', 'RequestMemory', 'RequestDisk'
 
 const maxNameLength = 100;
 
-export function jobReferences(expression: string, machineAttributes: ReadonlySet<string>): string[] {
+export function jobReferences(expression: string, machineAttributes: ReadonlySet<string>, maxNames = 64): string[] {
   const found = new Set<string>();
   const machine = new Set([...machineAttributes].map((a) => a.toLowerCase()));
   const keyed = new Set(keyedJobAttributes.map((a) => a.toLowerCase()));
@@ -30,6 +30,7 @@ export function jobReferences(expression: string, machineAttributes: ReadonlySet
     if (keyed.has(name.toLowerCase())) continue;
     // A name longer than this is not asked for: its jobs stay uncounted rather than make condor_q's argv unbounded.
     found.add(name.length <= maxNameLength ? name : name.slice(0, maxNameLength) + '…');
+    if (found.size > maxNames) break; // the caller refuses more than maxNames: no need to collect thousands
   }
   return [...found];
 }

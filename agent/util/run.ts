@@ -22,11 +22,15 @@ export function runBounded(
   return new Promise((resolve) => {
     execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer, ...(env ? { env } : {}) }, (error, stdout, stderr) => {
       if (!error) return resolve({ ok: true, stdout, stderr, timedOut: false, why: '' });
-      const timedOut = error.killed === true;
+      // execFile also kills a child whose output went over maxBuffer: that is not a timeout.
+      const overflowed = (error as { code?: unknown }).code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
+      const timedOut = error.killed === true && !overflowed;
       const ended = error.signal ? `killed by ${error.signal}` : `exit ${String(error.code)}`; // a signal: a limit's, say
-      const why = timedOut
-        ? `timed out after ${timeoutMs} ms`
-        : `${ended}: ${stderr.trim().split('\n').slice(-3).join(' | ') || error.message.split('\n')[0]}`;
+      const why = overflowed
+        ? `output over ${maxBuffer} bytes`
+        : timedOut
+          ? `timed out after ${timeoutMs} ms`
+          : `${ended}: ${stderr.trim().split('\n').slice(-3).join(' | ') || error.message.split('\n')[0]}`;
       resolve({ ok: false, stdout, stderr, timedOut, why });
     });
   });

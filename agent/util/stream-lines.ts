@@ -31,21 +31,43 @@ export function streamLines(
     let overlong = 0;
     let stderr = '';
     let timedOut = false;
-    const lines = new BoundedLines(maxLineBytes, onLine, () => (overlong += 1));
+    let failed: string | undefined;
+    // A consumer that throws (it is handed what others wrote) ends the run; the throw must not escape a stream event.
+    const guarded = (line: string): void => {
+      if (failed !== undefined) return;
+      try {
+        onLine(line);
+      } catch (error) {
+        failed = `reading its output: ${(error as Error).message}`;
+        child.kill('SIGKILL');
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(failed, false);
+      }
+    };
+    const lines = new BoundedLines(maxLineBytes, guarded, () => (overlong += 1));
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
+    let done = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
+      // A process it forked may still hold the pipes open, and 'close' waits for them: the deadline does not.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish(`timed out after ${timeoutMs} ms`, false);
     }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => lines.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4096)));
-    const finish = (why: string, ok: boolean): void => {
+    function finish(why: string, ok: boolean): void {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      resolve({ ok, timedOut, overlong, why });
-    };
+      resolve({ ok, timedOut, overlong, why: failed ?? why });
+    }
     child.once('error', (error) => finish(error.message, false));
     child.once('close', (code, signal) => {
       if (timedOut) return finish(`timed out after ${timeoutMs} ms`, false);
+      if (failed !== undefined) return finish(failed, false);
       if (code === 0) {
         lines.push(Buffer.from('\n')); // a last line without a newline still counts
         return finish('', true);

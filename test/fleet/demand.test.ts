@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkerSpec } from '../../agent/fleet/backend.ts';
-import { Demand, demandConstraint, type DemandOptions } from '../../agent/fleet/demand.ts';
+import { byOwnerInTurn, Demand, demandConstraint, type DemandOptions } from '../../agent/fleet/demand.ts';
 
 // The demand reading against stand-in condor_q and classad_eval programs (test/fixtures/condor-tools): HTCondor's
 // tools are in the image, not on the host; the fleet end-to-end test runs the real ones against the real pool.
@@ -147,4 +147,42 @@ describe('fleet demand', () => {
     const broken = demand({ bin: dir });
     await expect(read(broken)).rejects.toThrow(/condor_q -global \(idle jobs\): /);
   });
+
+  it("evaluates owners' groups in turn, so one user's many groups cannot keep another's first group waiting", () => {
+    const g = (owner: string, key: string): { key: string; owner: string; count: number; example: string } => ({
+      key,
+      owner,
+      count: 1,
+      example: key,
+    });
+    const order = byOwnerInTurn([g('m', 'm1'), g('m', 'm2'), g('m', 'm3'), g('a', 'a1'), g('b', 'b1'), g('a', 'a2')]);
+    expect(order.map((x) => x.key)).toEqual(['m1', 'a1', 'b1', 'm2', 'a2', 'm3']);
+  });
+
+  it('a job ad the schedd does not give (it times out) is asked for again next cycle, not remembered as not matching', async () => {
+    await queue(row('cm#1.0#1', 'alice', req('matches')));
+    await writeFile(join(dir, 'hang'), ''); // the schedd stalls
+    const d = demand({ limits: { timeoutMs: 500, memoryBytes: 256 << 20, cpuSeconds: 1, maxAdBytes: 1 << 20 }, bin: await hangingAdBin() });
+    expect(await read(d)).toBe(0);
+    expect(d.last?.pending).toBe(1);
+    expect(logged.filter((e) => e.event === 'fleet-demand-evaluation-failed')).toEqual([]);
+    await rm(join(dir, 'hang')); // and answers again
+    await ad('cm#1.0#1', 'matches');
+    expect(await read(d)).toBe(1);
+  });
 });
+
+/** The stand-in tools, with a condor_q that hangs when asked for a job's ad while $FIXTURE_DIR/hang exists. */
+async function hangingAdBin(): Promise<string> {
+  const hung = join(dir, 'bin');
+  await mkdir(hung);
+  await writeFile(
+    join(hung, 'condor_q'),
+    `#!/bin/bash\nif [ "$1" != -global ] && [ -e "$FIXTURE_DIR/hang" ]; then sleep 30; fi\nexec ${bin}/condor_q "$@"\n`,
+    {
+      mode: 0o755,
+    },
+  );
+  await writeFile(join(hung, 'classad_eval'), `#!/bin/bash\nexec ${bin}/classad_eval "$@"\n`, { mode: 0o755 });
+  return hung;
+}

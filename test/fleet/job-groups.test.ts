@@ -28,11 +28,24 @@ describe('grouping idle jobs by what decides their match', () => {
     expect(pass.unreadable).toBe(4);
   });
 
-  it('holds at most maxGroups groups and counts the jobs beyond', () => {
-    const pass = new GroupingPass(baseColumns, references, 2);
-    for (let i = 0; i < 5; i++) pass.add(row(`cm#${i}.0#1`, 'mallory', `WnFleet == "${i}"`));
-    expect(pass.groups.size).toBe(2);
-    expect(pass.overflow).toBe(3);
+  it("holds at most maxGroups groups, and at most a tenth of them one owner's: one user cannot crowd the others out", () => {
+    const pass = new GroupingPass(baseColumns, references, 100);
+    for (let i = 0; i < 50; i++) pass.add(row(`cm#${i}.0#1`, 'mallory', `TARGET.Memory > ${i}`));
+    pass.add(row('cm#99.0#1', 'alice', 'WnFleet == "a"'));
+    expect(pass.groups.size).toBe(11);
+    expect(pass.overflow).toBe(40);
+    expect([...pass.groups.values()].some((g) => g.owner === 'alice')).toBe(true);
+  });
+
+  it('thousands of made-up attribute names from one user: a text reading over 64 is not followed, the rest is bounded', () => {
+    const pass = new GroupingPass(baseColumns, references, 100);
+    for (let j = 0; j < 300; j++) {
+      pass.add(row(`cm#${j}.0#1`, 'mallory', Array.from({ length: 70 }, (_, k) => `MY.a${j}_${k}`).join(' || ')));
+      pass.add(row(`cm#${j}.1#1`, 'mallory', Array.from({ length: 10 }, (_, k) => `MY.b${j}_${k}`).join(' || ')));
+    }
+    expect(pass.unreadable).toBe(300);
+    expect(pass.unkeyed).toBe(300);
+    expect(pass.wanted.size).toBeLessThanOrEqual(1024);
   });
 
   it('asks the next pass for the job attributes Requirements read, most-read first, at most the limit, valid names only', () => {
@@ -44,6 +57,12 @@ describe('grouping idle jobs by what decides their match', () => {
     expect(pass.groups.size).toBe(0);
     expect(pass.nextExtraColumns(1)).toEqual(['B']);
     expect(pass.nextExtraColumns(5)).toEqual(['B', 'A']);
+    // Ranked by owners first: one owner's many jobs reading X do not outrank Y read by two owners.
+    const ranked = new GroupingPass(baseColumns, references, 100);
+    for (let i = 0; i < 20; i++) ranked.add(row(`cm#2.${i}#1`, 'mallory', 'MY.X'));
+    ranked.add(row('cm#3.0#1', 'alice', 'MY.Y'));
+    ranked.add(row('cm#4.0#1', 'bob', 'MY.Y'));
+    expect(ranked.nextExtraColumns(1)).toEqual(['Y']);
     // With B a column, jobs reading B are keyed by its value; an attribute B reads is followed in turn.
     const next = new GroupingPass([...baseColumns, 'B'], references, 100);
     next.add(row('cm#1.1#1', 'a', 'MY.B', '"x"'));
