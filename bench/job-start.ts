@@ -17,6 +17,17 @@ export interface JobStartResult {
   placementMs: { p50: number; p99: number };
   recordMs: { p50: number; p99: number };
   churn: { seconds: number; peakRssMiB: number; peakAnonMiB: number; cpuOwn: number; cpuWithChildren: number; before: ProcessUsage };
+  /** The black-hole check on a healthy worker: the job ends it read (by outcome) and how often it tripped. */
+  blackHole: { jobEnds: Record<string, number>; trips: number; unhealthy: number };
+}
+
+/** wn_agent_job_ends_total by outcome, from the worker's own /metrics (read inside the container). */
+async function jobEnds(worker: Worker): Promise<Record<string, number>> {
+  const text = await worker.exec(['node', '-e', 'fetch("http://127.0.0.1:9680/metrics").then(async (r) => console.log(await r.text()))']);
+  const ends: Record<string, number> = {};
+  for (const [, outcome = '', count] of text.matchAll(/^wn_agent_job_ends_total\{outcome="(\w+)"\} (\d+)$/gm))
+    ends[outcome] = Number(count);
+  return ends;
 }
 
 /** "11/25/26 06:40:52.123 slot1_1: ..." (D_SUB_SECOND), container time = UTC. */
@@ -112,6 +123,7 @@ export async function jobStart(pool: TestPool, jobs: number): Promise<JobStartRe
     ]);
     const [agentMs, plainMs] = await Promise.all([startDelays(pool, agentCluster, agentLog), startDelays(pool, plainCluster, plainLog)]);
     const lines = await agent.jsonLogs();
+    const ends = await jobEnds(agent);
     const numbers = (event: string, field: string): number[] => lines.filter((l) => l.event === event).map((l) => Number(l[field]));
     const placement = numbers('job-placed', 'placementMs');
     const record = numbers('job-attributes-recorded', 'recordMs');
@@ -132,6 +144,11 @@ export async function jobStart(pool: TestPool, jobs: number): Promise<JobStartRe
         cpuOwn: (after.ownTicks - before.ownTicks) / ticksPerSecond / seconds,
         cpuWithChildren: (after.withChildrenTicks - before.withChildrenTicks) / ticksPerSecond / seconds,
         before,
+      },
+      blackHole: {
+        jobEnds: ends,
+        trips: lines.filter((l) => l.event === 'black-hole-detected').length,
+        unhealthy: lines.filter((l) => l.event === 'worker-unhealthy').length,
       },
     };
   } finally {

@@ -73,8 +73,13 @@ async function main(): Promise<void> {
       console.log(
         `  churn: peak RSS ${js.churn.peakRssMiB} MiB (anonymous ${js.churn.peakAnonMiB} MiB), CPU ${pct(js.churn.cpuOwn)} (${pct(js.churn.cpuWithChildren)} with children) over ${js.churn.seconds} s`,
       );
+      console.log(
+        `  black-hole check: job ends read ${JSON.stringify(js.blackHole.jobEnds)}, ${js.blackHole.trips} trips, ${js.blackHole.unhealthy} unhealthy spells`,
+      );
       if (smoke && (js.agentMs.n < 1 || js.placementFailures > 0 || js.attributeFailures > 0))
         throw new Error('bench smoke: no job measured, or a placement or attribute recording failed');
+      if (smoke && ((js.blackHole.jobEnds.success ?? 0) < js.jobs || js.blackHole.trips > 0))
+        throw new Error('bench smoke: the black-hole check did not read every successful job end, or tripped on healthy jobs');
     }
     if (wanted('events')) {
       const ev = await eventStream(pool, sizes.clients, sizes.eventJobs);

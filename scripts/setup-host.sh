@@ -5,14 +5,15 @@
 #   central manager by name; scripts/containers.conf selects netavark), iptables (netavark programs the network's NAT
 #   and firewall rules with it; apt-get --no-install-recommends does not bring it, and without it the first
 #   `podman network create` fails with "netavark: No such file or directory"), catatonit (a pod's pause process, for
-#   `podman kube play`).
+#   `podman kube play`), prometheus (its promtool lints every metrics page and tests the alerting rules in
+#   deploy/prometheus/; the server itself is not started as a service).
 # Needs root and apt-get (Debian 12). scripts/check-network.sh then proves that a container network really works.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 PATH=$PATH:/usr/sbin:/sbin
 need=()
 for pair in podman:podman runc:runc debootstrap:debootstrap squashfuse:squashfuse mksquashfs:squashfs-tools \
-  buildah:buildah fusermount3:fuse3 iptables:iptables; do
+  buildah:buildah fusermount3:fuse3 iptables:iptables promtool:prometheus; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 # Not on PATH: podman runs them from /usr/lib/podman.
@@ -22,7 +23,7 @@ done
 # The pause process of a pod (podman kube play runs the Kubernetes example as a pod): without it "finding pause binary".
 [ -x /usr/libexec/podman/catatonit ] || need+=(catatonit)
 if [ ${#need[@]} -eq 0 ]; then
-  say "system packages present (podman, runc, buildah, debootstrap, squashfuse, netavark, aardvark-dns, iptables, catatonit)"
+  say "system packages present (podman, runc, buildah, debootstrap, squashfuse, netavark, aardvark-dns, iptables, catatonit, prometheus)"
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then

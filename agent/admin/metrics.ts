@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectStandardMetrics } from '../util/standard-metrics.ts';
 import { agentVersion } from '../version.ts';
-import type { AgentStatus } from './status.ts';
+import { readiness, type AgentStatus } from './status.ts';
 
 const states = ['starting', 'running', 'draining', 'stopping'] as const;
 
@@ -13,10 +14,7 @@ export function createMetrics(
   build: { version: string; revision?: string | undefined } = { version: agentVersion },
 ): Registry {
   const registry = new Registry();
-  // Event-loop delay sampled every 100 ms, not prom-client's default 10 ms: that timer alone woke an idle agent
-  // 100 times a second, a measurable part of its idle CPU (docs/benchmarks.md); a lag worth alerting on is far longer.
-  // The standard process_* and nodejs_* names, unprefixed, so that stock Node.js dashboards work.
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  collectStandardMetrics(registry);
   new Gauge({
     name: 'wn_agent_build_info',
     help: 'The agent build (always 1)',
@@ -31,6 +29,14 @@ export function createMetrics(
     registers: [registry],
     collect() {
       for (const state of states) this.set({ state }, status.state === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'wn_agent_ready',
+    help: '1 when /readyz answers 200 (running, advertised, required CVMFS and every health check passing), else 0',
+    registers: [registry],
+    async collect() {
+      this.set((await readiness(status)).ready ? 1 : 0);
     },
   });
   new Gauge({
@@ -137,6 +143,16 @@ export function createMetrics(
       },
     });
   }
+  new Counter({
+    name: 'wn_agent_job_ends_total',
+    help: 'Jobs ended, by outcome as the starter logged it: success (exit 0), failure (non-zero exit, signal, never started), interrupted (vacated, held, removed, OOM-killed)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, count] of Object.entries(status.counters.jobEnds)) this.inc({ outcome }, count);
+    },
+  });
   return registry;
 }
 
@@ -144,7 +160,7 @@ export function createMetrics(
 function registerHealthMetrics(registry: Registry, status: AgentStatus): void {
   new Gauge({
     name: 'wn_agent_healthy',
-    help: '1 while every site health check passes (--health-check-dir), 0 while one fails',
+    help: '1 while every health check passes (the site checks, execute-disk, black-hole), 0 while one fails',
     registers: [registry],
     collect() {
       this.set(status.health?.()?.healthy === false ? 0 : 1);
@@ -152,7 +168,7 @@ function registerHealthMetrics(registry: Registry, status: AgentStatus): void {
   });
   new Gauge({
     name: 'wn_agent_health_check_ok',
-    help: 'Site health check result of the last run, by check: 1 passed, 0 failed',
+    help: 'Health check result of the last run, by check (the site checks, execute-disk, black-hole): 1 passed, 0 failed',
     labelNames: ['check'],
     registers: [registry],
     collect() {

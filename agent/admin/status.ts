@@ -31,7 +31,15 @@ export interface AgentStatus {
   /** The startd has been seen in the collector (and not lost since a master restart). */
   advertised: boolean;
   masterRestarts: number;
-  counters: { jobsStarted: number; jobsFinished: number; oomKills: number; jobsVacated: number; adminAuthFailures: number };
+  counters: {
+    jobsStarted: number;
+    jobsFinished: number;
+    oomKills: number;
+    jobsVacated: number;
+    adminAuthFailures: number;
+    /** Jobs' ends as their starters logged them (agent/health/job-ends.ts). */
+    jobEnds: Record<'success' | 'failure' | 'interrupted', number>;
+  };
   cvmfs(): { repo: string; required: boolean; healthy: boolean }[];
   jobs(): RunningJob[];
   idleRemainingMs(): number | undefined;
@@ -50,13 +58,13 @@ export interface AgentStatus {
   jobStartSteps?: JobStartSteps;
   /** The host and the execute directory's disk (systeminformation, off the start-up path). */
   host?(): Promise<HostInfo | undefined>;
-  /** The site health checks' last results; undefined without --health-check-dir. */
+  /** The health checks' last results: the site's (--health-check-dir) and the agent's own (execute-disk, black-hole). */
   health?(): HealthSnapshot | undefined;
 }
 
 /**
  * Ready = worth sending work to: advertised, not draining, jobs can be placed, every required CVMFS repository healthy,
- * every site health check passing.
+ * every health check passing (the site's, the execute disk, no black hole).
  */
 export async function readiness(status: AgentStatus): Promise<{ ready: boolean; reasons: string[] }> {
   const reasons: string[] = [];

@@ -179,9 +179,9 @@ export function renderCondorConfig(input: RenderInput): string {
     ...(healthAdFile
       ? [
           '',
-          "# Site health checks (--health-check-dir), published like CVMFS health by a cat of the agent's file: while",
-          '# one fails no new job starts on any slot; running jobs are left alone. The first verdict is written before',
-          '# the startd starts.',
+          "# Worker health (the site's checks, the execute disk, black holes), published like CVMFS health by a cat of",
+          "# the agent's file: while one fails no new job starts on any slot; running jobs are left alone. The first",
+          '# verdict is written before the startd starts.',
           'STARTD_CRON_JOBLIST = $(STARTD_CRON_JOBLIST) WNHEALTH',
           'STARTD_CRON_WNHEALTH_EXECUTABLE = /bin/cat',
           `STARTD_CRON_WNHEALTH_ARGS = ${healthAdFile}`,
@@ -190,6 +190,17 @@ export function renderCondorConfig(input: RenderInput): string {
           'STARTD_CRON_AUTOPUBLISH = If_Changed',
           // Plain operators, no ?:, as for CVMFS above (the negotiator's projection of the machine ad).
           'START = ($(START)) && (MY.WnHealthy =!= false)',
+          '# The execute disk is nearly full (--min-free-disk): the agent names the dynamic slot whose job holds the most',
+          '# scratch, and the startd holds that job (HoldReasonCode 21, StartdHeldJob; HoldReasonSubCode 1). A site policy',
+          '# that sets PREEMPT or WANT_HOLD after this keeps it by including $(WN_DISK_HOLD).',
+          'WN_DISK_HOLD = ((MY.Name == MY.WnDiskHoldSlot) =?= true)',
+          'PREEMPT = ($(PREEMPT:False)) || $(WN_DISK_HOLD)',
+          'WANT_HOLD = ($(WANT_HOLD:False)) || $(WN_DISK_HOLD)',
+          'WANT_HOLD_REASON = ifThenElse($(WN_DISK_HOLD), MY.WnDiskHoldReason, $(WANT_HOLD_REASON:undefined))',
+          'WANT_HOLD_SUBCODE = ifThenElse($(WN_DISK_HOLD), 1, $(WANT_HOLD_SUBCODE:0))',
+          '# PREEMPT first retires the claim for MaxJobRetirementTime (unlimited under POLICY:ALWAYS_RUN_JOBS): none for',
+          '# the job the disk hold names, so it is held at the next policy evaluation (POLLING_INTERVAL), not when it ends.',
+          'MAXJOBRETIREMENTTIME = ifThenElse($(WN_DISK_HOLD), 0, $(MAXJOBRETIREMENTTIME:0))',
         ]
       : []),
     ...(jobsEndBy !== undefined ? ['', ...lifetimeGuard(jobsEndBy, config.jobRuntimeAttribute)] : []),

@@ -55,6 +55,9 @@ export interface AgentConfig {
   placementTimeoutMs: number;
   cvmfs: CvmfsConfig;
   healthCheck: HealthCheckConfig;
+  /** Below this much free space on the execute filesystem no job starts and the largest scratch's job is held. */
+  minFreeDisk: MinFreeDisk;
+  blackHole: BlackHoleOptions;
   /** Exit 0 after this long without work; undefined: never. */
   idleTimeoutMs: number | undefined;
   /** On SIGTERM/SIGINT/drain: how long running jobs may take before they are vacated back to the queue. */
@@ -103,6 +106,18 @@ export interface HealthCheckConfig {
   timeoutMs: number;
 }
 
+/** --min-free-disk: an absolute size or a share of the execute filesystem. */
+export type MinFreeDisk = { mib: number } | { percent: number };
+
+export interface BlackHoleOptions {
+  /** Quick failures in a row that close START; 0: never. */
+  failures: number;
+  /** A failure counts when the job ended within this long of starting. */
+  windowMs: number;
+  /** How long START stays closed once tripped. */
+  cooldownMs: number;
+}
+
 export const jobIsolationModes = ['required', 'best-effort', 'off'] as const;
 export type JobIsolationMode = (typeof jobIsolationModes)[number];
 
@@ -133,6 +148,10 @@ export const defaults = {
   cvmfsProbeTimeout: '10s',
   healthCheckInterval: '60s',
   healthCheckTimeout: '30s',
+  minFreeDisk: '1G',
+  blackHoleFailures: '5',
+  blackHoleWindow: '60s',
+  blackHoleCooldown: '10m',
   drainTimeout: '5m',
   masterRestarts: '5',
   adminListen: '0.0.0.0:9680',

@@ -14,6 +14,7 @@ import {
   type HealthCheckConfig,
   type JobIsolationMode,
   type LogLevel,
+  type MinFreeDisk,
 } from './options.ts';
 import { parseDuration, parseSizeMiB } from './units.ts';
 
@@ -135,6 +136,28 @@ function healthCheck(raw: RawOptions): HealthCheckConfig {
       `${name}: ${received(given)} is ${problem}: its checks run as root, so only root may be able to change it (or mount it read-only)`,
     );
   return { dir, intervalMs, timeoutMs };
+}
+
+/** "1G", "512Mi", "0" (never short) or "5%" of the execute filesystem. */
+function minFreeDisk(value: string): MinFreeDisk {
+  const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+  if (percent && Number(percent[1]) < 100) return { percent: Number(percent[1]) };
+  const mib = percent ? undefined : parseSizeMiB(value);
+  if (mib === undefined)
+    throw configError(
+      `${optionName('min-free-disk')}: expected a size such as 1G or 512Mi, or a share of the execute filesystem below 100% such as 5%, got ${received(value)}`,
+    );
+  return { mib };
+}
+
+/** 0 (never) or at least 2: the streak must span two clusters, so one failure can never be a black hole. */
+function blackHoleFailures(value: string): number {
+  const failures = wholeNumber('black-hole-failures', value);
+  if (failures === 1)
+    throw configError(
+      `${optionName('black-hole-failures')}: expected 0 (never) or at least 2 (the failures must come from two clusters), got 1`,
+    );
+  return failures;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -313,6 +336,12 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     placementTimeoutMs: duration('placement-timeout', raw.placementTimeout ?? defaults.placementTimeout, { min: 1000 }),
     cvmfs: cvmfs(raw),
     healthCheck: healthCheck(raw),
+    minFreeDisk: minFreeDisk(raw.minFreeDisk ?? defaults.minFreeDisk),
+    blackHole: {
+      failures: blackHoleFailures(raw.blackHoleFailures ?? defaults.blackHoleFailures),
+      windowMs: duration('black-hole-window', raw.blackHoleWindow ?? defaults.blackHoleWindow, { min: 1000 }),
+      cooldownMs: duration('black-hole-cooldown', raw.blackHoleCooldown ?? defaults.blackHoleCooldown, { min: 1000 }),
+    },
     idleTimeoutMs: optionalDuration('idle-timeout', raw.idleTimeout),
     drainTimeoutMs: duration('drain-timeout', raw.drainTimeout ?? defaults.drainTimeout),
     acceptJobsForMs: optionalDuration('accept-jobs-for', raw.acceptJobsFor),

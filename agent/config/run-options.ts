@@ -65,6 +65,19 @@ export const runOptions = [
   },
   { flag: 'health-check-interval', describe: `pause between rounds of health checks (default ${defaults.healthCheckInterval})` },
   { flag: 'health-check-timeout', describe: `how long one health check may run (default ${defaults.healthCheckTimeout})` },
+  {
+    flag: 'min-free-disk',
+    describe: `below this much free space on the execute disk no job starts and the job with the largest scratch is held: a size (1G) or a share (5%) (default ${defaults.minFreeDisk})`,
+  },
+  {
+    flag: 'black-hole-failures',
+    describe: `jobs in a row failing within --black-hole-window of starting that stop new jobs for --black-hole-cooldown, 0 for never (default ${defaults.blackHoleFailures})`,
+  },
+  {
+    flag: 'black-hole-window',
+    describe: `a failed job counts toward a black hole when it ended this soon after starting (default ${defaults.blackHoleWindow})`,
+  },
+  { flag: 'black-hole-cooldown', describe: `how long a black-hole worker takes no new job (default ${defaults.blackHoleCooldown})` },
   { flag: 'idle-timeout', describe: 'exit 0 after this long without work (20s, 10m; default: never)' },
   {
     flag: 'drain-timeout',

@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { collectStandardMetrics } from '../util/standard-metrics.ts';
 import type { FleetController } from './controller.ts';
 
 const phases = ['starting', 'idle', 'busy', 'draining', 'gone'] as const;
@@ -7,11 +8,11 @@ const phases = ['starting', 'idle', 'busy', 'draining', 'gone'] as const;
 /**
  * The fleet's Prometheus metrics, computed at scrape time from the controller's last observation and counters:
  * workers by phase, the idle jobs it saw, its target, the upgrade's progress (outdated workers), its decisions.
- * Counters are gauges of the controller's own totals so that a restart (which starts them at 0) reads as a reset.
+ * The totals are counters read from the controller's own at each scrape: a restart starts them at 0, a reset.
  */
 export function createFleetMetrics(controller: FleetController): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  collectStandardMetrics(registry);
   const last = (): FleetController['last'] => controller.last;
   new Gauge({
     name: 'wn_fleet_workers',
@@ -55,12 +56,13 @@ export function createFleetMetrics(controller: FleetController): Registry {
     ['wn_fleet_cycle_errors_total', 'Cycles that failed (engine or pool did not answer)', 'errors'],
   ];
   for (const [name, help, key] of totals)
-    new Gauge({
+    new Counter({
       name,
       help,
       registers: [registry],
       collect() {
-        this.set(controller.counters[key]);
+        this.reset();
+        this.inc(controller.counters[key]);
       },
     });
   return registry;

@@ -2,6 +2,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseMountInfo, type Mount } from '../util/mountinfo.ts';
+import { agentChecks } from './state.ts';
 
 /** More checks than this in the directory: the first ones by name run, the rest are named in an event. */
 export const maxChecks = 32;
@@ -36,6 +37,10 @@ export async function listChecks(dir: string, { max = maxChecks, mountinfo = '/p
     const [link, target] = await Promise.all([lstat(path).catch(() => undefined), stat(path).catch(() => undefined)]);
     if (!link || !target || !target.isFile() || (target.mode & 0o111) === 0) {
       listing.skipped.push({ name, why: notACheck(link, target) });
+      continue;
+    }
+    if ((agentChecks as readonly string[]).includes(name)) {
+      listing.skipped.push({ name, why: "the name of the agent's own check" });
       continue;
     }
     if (listing.checks.length >= max) {

@@ -1,12 +1,8 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.ts';
-import { writeFileAtomic } from '../util/files.ts';
 import { PollLoop } from '../util/poll-loop.ts';
-import { healthAd } from './attributes.ts';
 import { listChecks, type CheckListing } from './check-dir.ts';
 import { runCheck } from './run-check.ts';
-import { HealthState, type HealthEvent, type HealthSnapshot } from './state.ts';
+import type { WorkerHealth } from './worker-health.ts';
 
 export interface HealthChecksOptions {
   dir: string;
@@ -26,19 +22,16 @@ export const checkEnvironment: Readonly<Record<string, string>> = {
 /**
  * The site's health checks: a round runs every check in the directory, one after another, at start (before HTCondor,
  * so that a worker failing its checks never opens START) and then `intervalMs` after the previous round ended, never
- * two rounds at once. `adFile` (published into the machine ad by a startd cron job) follows each result as it comes.
+ * two rounds at once. The worker's health (published into the machine ad) follows each result as it comes.
  */
 export class HealthChecks {
-  private readonly state = new HealthState();
   private readonly loop: PollLoop;
   private readonly stopping = new AbortController();
-  private published: string | undefined;
   private listed = '';
 
   constructor(
     private readonly options: HealthChecksOptions,
-    /** Published into the machine ad by the startd cron job the configuration renders. */
-    readonly adFile: string,
+    private readonly health: WorkerHealth,
     private readonly log: Logger,
   ) {
     this.loop = new PollLoop(
@@ -52,7 +45,6 @@ export class HealthChecks {
 
   /** The first round, then the periodic ones. A fragment that cannot be written stops the start: START would stay open. */
   async start(): Promise<void> {
-    await mkdir(dirname(this.adFile), { recursive: true });
     await this.round();
     this.loop.start();
   }
@@ -63,10 +55,6 @@ export class HealthChecks {
     await this.loop.stop();
   }
 
-  status(): HealthSnapshot {
-    return this.state.snapshot();
-  }
-
   private async round(): Promise<void> {
     const { dir, timeoutMs } = this.options;
     const { signal } = this.stopping;
@@ -74,53 +62,21 @@ export class HealthChecks {
     if (listing instanceof Error) {
       // The directory itself is the failing check: a worker whose checks cannot be found is not known to be healthy.
       const reason = `cannot list: ${listing.code ?? listing.message}`;
-      return this.publish([...this.state.record(dir, { ok: false, reason, durationMs: 0 }, Date.now()), ...this.state.endRound([dir])]);
+      await this.health.record(dir, { ok: false, reason, durationMs: 0 });
+      return this.health.endSiteRound([dir]);
     }
     // The directory could not be listed last round: it stays failing until this round's checks have all run.
-    const listedAgain = this.state.has(dir);
+    const listedAgain = this.health.has(dir);
     this.reportListing(listing);
     for (const check of listing.checks) {
       const result = check.refused
         ? { ok: false, reason: check.refused, durationMs: 0 }
         : await runCheck(check.path, { timeoutMs, env: { ...checkEnvironment }, signal });
       if (signal.aborted) return;
-      await this.publish(this.state.record(check.name, result, Date.now()));
+      await this.health.record(check.name, result);
     }
-    const recovered = listedAgain ? this.state.record(dir, { ok: true, durationMs: 0 }, Date.now()) : [];
-    await this.publish([...recovered, ...this.state.endRound(listing.checks.map((c) => c.name))]);
-  }
-
-  /**
-   * The fragment is written when it changed (the startd cron job reads it every 2 s; If_Changed sends a change on),
-   * then the events are logged: an event says what the machine ad already holds.
-   */
-  private async publish(events: HealthEvent[]): Promise<void> {
-    const text = healthAd(this.state.reasons());
-    if (text !== this.published) {
-      await writeFileAtomic(this.adFile, text);
-      this.published = text;
-    }
-    this.report(events);
-  }
-
-  private report(events: HealthEvent[]): void {
-    const { log } = this;
-    for (const fields of events) {
-      switch (fields.event) {
-        case 'health-check-failed':
-          log.warn(fields, `health check ${fields.check} failed: ${fields.reason}`);
-          break;
-        case 'health-check-recovered':
-          log.info(fields, `health check ${fields.check} passes again`);
-          break;
-        case 'worker-unhealthy':
-          log.warn(fields, 'a health check fails: no new job starts here (running jobs go on)');
-          break;
-        case 'worker-healthy':
-          log.info(fields, 'every health check passes: jobs may start here');
-          break;
-      }
-    }
+    if (listedAgain) await this.health.record(dir, { ok: true, durationMs: 0 });
+    await this.health.endSiteRound(listing.checks.map((c) => c.name));
   }
 
   /** What the directory holds, when that changed: a check without its execute bit is otherwise silently not run. */

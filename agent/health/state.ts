@@ -24,6 +24,9 @@ export type HealthEvent =
   | { event: 'worker-unhealthy'; reasons: string[] }
   | { event: 'worker-healthy'; checks: string[] };
 
+/** The agent's own checks: kept across the site's rounds, and names a site check cannot take. */
+export const agentChecks = ['execute-disk', 'black-hole'] as const;
+
 interface Entry {
   ok: boolean;
   reason: string | undefined;
@@ -76,11 +79,12 @@ export class HealthState {
   }
 
   /**
-   * The round is over: checks no longer in the directory are forgotten. The first healthy announcement waits for the
+   * The round is over: the site's checks no longer in the directory are forgotten (the agent's own stay). The first healthy announcement waits for the
    * whole first round, so that one passing check does not call a worker healthy before the others have run.
    */
   endRound(present: readonly string[]): HealthEvent[] {
-    for (const name of [...this.entries.keys()]) if (!present.includes(name)) this.entries.delete(name);
+    for (const name of [...this.entries.keys()])
+      if (!present.includes(name) && !(agentChecks as readonly string[]).includes(name)) this.entries.delete(name);
     if (this.healthy && this.announced !== true) {
       this.announced = true;
       return [{ event: 'worker-healthy', checks: [...this.entries.keys()].sort() }];

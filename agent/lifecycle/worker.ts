@@ -19,7 +19,11 @@ import { installJobFirewall, type JobFirewall } from '../isolation/job-firewall.
 import { startdSlots } from '../condor/startd.ts';
 import { agentPaths, type AgentConfig } from '../config/options.ts';
 import { CvmfsManager } from '../cvmfs/manager.ts';
+import { BlackHole } from '../health/black-hole.ts';
 import { HealthChecks } from '../health/checks.ts';
+import { ExecuteDiskWatch } from '../health/execute-disk.ts';
+import { JobEndTracker, type JobEnd } from '../health/job-ends.ts';
+import { WorkerHealth } from '../health/worker-health.ts';
 import { AgentError, ExitCode, exitCodeFor } from '../errors.ts';
 import type { EventHub } from '../events/hub.ts';
 import { planIsolation, type IsolationPlan } from '../isolation/plan.ts';
@@ -74,7 +78,11 @@ export class Worker {
   private readonly recent = new RecentLines();
   private readonly slotSizes = new SlotSizes();
   private readonly cvmfs: CvmfsManager;
-  private readonly health: HealthChecks | undefined;
+  private readonly health: WorkerHealth;
+  private readonly checks: HealthChecks | undefined;
+  private readonly blackHole: BlackHole;
+  private readonly jobEnds = new JobEndTracker();
+  private disk: ExecuteDiskWatch | undefined;
   private readonly idle: IdleClock | undefined;
   private readonly stopper = new StopController();
   private readonly background = new AbortController();
@@ -98,9 +106,9 @@ export class Worker {
     this.layout = condorLayout(config.stateDir);
     this.cvmfs = new CvmfsManager(config.cvmfs, join(agentPaths.runtimeDir, 'cvmfs.ad'), log);
     const { dir: healthDir, ...healthTimes } = config.healthCheck;
-    this.health = healthDir
-      ? new HealthChecks({ dir: healthDir, ...healthTimes }, join(agentPaths.runtimeDir, 'health.ad'), log)
-      : undefined;
+    this.health = new WorkerHealth(join(agentPaths.runtimeDir, 'health.ad'), log);
+    this.checks = healthDir ? new HealthChecks({ dir: healthDir, ...healthTimes }, this.health, log) : undefined;
+    this.blackHole = new BlackHole(config.blackHole, this.health, log);
     this.idle = config.idleTimeoutMs === undefined ? undefined : new IdleClock(config.idleTimeoutMs, this.startedAt);
     const layout = this.layout;
     this.status = {
@@ -109,9 +117,16 @@ export class Worker {
       startedAt: this.startedAt,
       advertised: false,
       masterRestarts: 0,
-      counters: { jobsStarted: 0, jobsFinished: 0, oomKills: 0, jobsVacated: 0, adminAuthFailures: 0 },
+      counters: {
+        jobsStarted: 0,
+        jobsFinished: 0,
+        oomKills: 0,
+        jobsVacated: 0,
+        adminAuthFailures: 0,
+        jobEnds: { success: 0, failure: 0, interrupted: 0 },
+      },
       cvmfs: () => this.cvmfs.repos.map(({ repo, required, healthy }) => ({ repo, required, healthy })),
-      health: () => this.health?.status(),
+      health: () => this.health.status(),
       // Parts started by later phases: empty until they run.
       jobs: () => this.isolation?.jobs.running ?? [],
       idleRemainingMs: () => this.idle?.remaining(Date.now()),
@@ -290,7 +305,20 @@ export class Worker {
     // Mounted before HTCondor starts: the first slot ad already says which repositories work.
     await this.cvmfs.start();
     // After CVMFS (a check may look at a repository), before HTCondor: a worker failing its checks never opens START.
-    await this.health?.start();
+    await this.health.start();
+    await this.checks?.start();
+    this.disk = new ExecuteDiskWatch(
+      {
+        executeDir: layout.execute,
+        minFree: config.minFreeDisk,
+        intervalMs: 2000,
+        machineName: name,
+        running: () => this.isolation?.jobs.running ?? [],
+      },
+      this.health,
+      log,
+    );
+    await this.disk.start();
     return {
       plan,
       resources,
@@ -320,7 +348,7 @@ export class Worker {
         starterWrapper: this.isolation ? agentPaths.starterWrapper : undefined,
         namespaces: c.plan.namespaces,
         cvmfsAdFile: this.cvmfs.configured ? this.cvmfs.adFile : undefined,
-        healthAdFile: this.health?.adFile,
+        healthAdFile: this.health.adFile,
         gpus: await hasGpuDevices(),
         slotAccounts: c.slotAccounts,
         condorCgroups: this.isolation?.condor.nested === true,
@@ -348,6 +376,18 @@ export class Worker {
       // HTCondor's own OOM detection, in its nested job cgroup (on v1 the kill is counted there, not in the slot's).
       const oom = entry.daemon === 'starter' ? /^\(pid:(\d+)\) Process pid \d+ was OOM killed$/.exec(parsed.msg) : null;
       if (oom) this.isolation?.jobs.noteOomKill(Number(oom[1]));
+      if (entry.daemon === 'starter') this.jobEnds.observe(parsed.msg, Date.now());
+      const reaped = entry.daemon === 'startd' ? this.jobEnds.reaped(parsed.msg) : undefined;
+      // The starter's last lines were written before it exited, but may sit in a file not yet read: read every
+      // log to its end, then judge the job.
+      if (reaped !== undefined)
+        void this.forwarder
+          ?.flush()
+          .catch(() => undefined)
+          .then(() => {
+            const end = this.jobEnds.finish(reaped, Date.now());
+            if (end) this.jobEnded(end);
+          });
       this.recent.push(`${entry.file}: ${entry.line}`);
       // The CVMFS and health cron jobs start every 2 s; their start lines are routine, kept at debug.
       const level = /^STARTD_CRON job WN(CVMFS|HEALTH) started/.test(parsed.msg) ? 'debug' : parsed.level;
@@ -436,7 +476,9 @@ export class Worker {
   /** Phase 5, whatever phase was reached: every part started is stopped, CVMFS last (no job reads /cvmfs any more). */
   private async stopParts(): Promise<void> {
     this.background.abort();
-    await this.health?.stop();
+    this.blackHole.stop();
+    await this.disk?.stop();
+    await this.checks?.stop();
     await this.admin?.close();
     this.authFailures?.stop();
     await this.forwarder?.stop();
@@ -444,6 +486,13 @@ export class Worker {
     await this.isolation?.stop();
     await this.firewall?.remove();
     await this.cvmfs.stop();
+  }
+
+  /** A job's end as its starter logged it: counted by outcome, and seen by the black-hole detector. */
+  private jobEnded(end: JobEnd): void {
+    this.status.counters.jobEnds[end.outcome] += 1;
+    this.log.debug({ event: 'job-ended', ...end }, `job ${end.jobId ?? '?'} ended: ${end.detail}`);
+    this.blackHole.observe(end);
   }
 
   private jobStartServer(jobAttrs: Record<string, string>): JobStartServer {

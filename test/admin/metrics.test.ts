@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../agent/admin/metrics.ts';
 import { JobStartSteps, type AgentStatus } from '../../agent/admin/status.ts';
+import { promtoolProblems } from '../support/promtool.ts';
 
 // A status object written here (the real one is read by the lifecycle integration test through the worker's port).
 const status: AgentStatus = {
@@ -8,7 +9,14 @@ const status: AgentStatus = {
   startedAt: 0,
   advertised: true,
   masterRestarts: 2,
-  counters: { jobsStarted: 5, jobsFinished: 4, oomKills: 1, jobsVacated: 0, adminAuthFailures: 0 },
+  counters: {
+    jobsStarted: 5,
+    jobsFinished: 4,
+    oomKills: 1,
+    jobsVacated: 0,
+    adminAuthFailures: 0,
+    jobEnds: { success: 3, failure: 1, interrupted: 0 },
+  },
   cvmfs: () => [{ repo: 'atlas.cern.ch', required: true, healthy: true }],
   jobs: () => [
     { slot: 'slot1_1', cgroup: 'jobs/slot1_1', jobId: '12.0', limits: { memoryBytes: 134217728, cpuWeight: 100, pidsMax: 4096 } } as never,
@@ -23,6 +31,7 @@ describe('the agent metrics, named by Prometheus rules', () => {
     const text = await createMetrics(status, { version: '1.2.3', revision: 'abc' }).metrics();
     expect(text).toMatch(/^wn_agent_build_info\{version="1.2.3",revision="abc"\} 1$/m);
     expect(text).toMatch(/^wn_agent_master_restarts_total 2$/m);
+    expect(text).toMatch(/^wn_agent_ready 1$/m);
     expect(text).toMatch(/^# TYPE wn_agent_master_restarts_total counter$/m);
     expect(text).toMatch(/^wn_agent_idle_remaining_seconds 90$/m);
     expect(text).toMatch(/^wn_agent_job_memory_bytes\{slot="slot1_1"\} 1048576$/m);
@@ -34,6 +43,10 @@ describe('the agent metrics, named by Prometheus rules', () => {
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
     expect(text).not.toMatch(/job="/);
     expect(text).not.toMatch(/^wn_agent_(process|nodejs)_/m);
+    // Prometheus' own linter: no gauge named like a counter (prom-client's nodejs_active_*_total), no bad unit.
+    expect(text).toMatch(/^nodejs_active_handles\{type="\w+"\} \d+$/m);
+    expect(text).not.toMatch(/^nodejs_active_\w+_total/m);
+    expect(promtoolProblems(text)).toBe('');
   });
 
   it('has the site health checks: the whole, each check, its failures and duration; none without checks', async () => {
@@ -46,6 +59,7 @@ describe('the agent metrics, named by Prometheus rules', () => {
     };
     const text = await createMetrics({ ...status, health: () => health }).metrics();
     expect(text).toMatch(/^wn_agent_healthy 0$/m);
+    expect(text).toMatch(/^wn_agent_ready 0$/m);
     expect(text).toMatch(/^wn_agent_health_check_ok\{check="10-disk"\} 1$/m);
     expect(text).toMatch(/^wn_agent_health_check_ok\{check="20-software"\} 0$/m);
     expect(text).toMatch(/^# TYPE wn_agent_health_check_failures_total counter$/m);

@@ -18,7 +18,14 @@ function agentStatus(overrides: Partial<AgentStatus> = {}): AgentStatus {
     startedAt: Date.now() - 5000,
     advertised: true,
     masterRestarts: 0,
-    counters: { jobsStarted: 1, jobsFinished: 0, oomKills: 0, jobsVacated: 0, adminAuthFailures: 0 },
+    counters: {
+      jobsStarted: 1,
+      jobsFinished: 0,
+      oomKills: 0,
+      jobsVacated: 0,
+      adminAuthFailures: 0,
+      jobEnds: { success: 3, failure: 1, interrupted: 0 },
+    },
     cvmfs: () => [{ repo: 'atlas.cern.ch', required: true, healthy: true }],
     jobs: () => [
       {

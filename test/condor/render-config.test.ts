@@ -151,7 +151,17 @@ describe('renderCondorConfig', () => {
     expect(s.get('START')).toBe('($(START)) && ($(WN_LIFETIME_START))');
   });
 
-  it('publishes the site health checks with a startd cron job and closes START while one fails, only with --health-check-dir', () => {
+  it('holds the job the agent names for the execute disk, keeping any PREEMPT and WANT_HOLD a site set before', () => {
+    const s = settings(render({}, [], { healthAdFile: '/run/wn-agent/health.ad' }));
+    expect(s.get('WN_DISK_HOLD')).toBe('((MY.Name == MY.WnDiskHoldSlot) =?= true)');
+    expect(s.get('PREEMPT')).toBe('($(PREEMPT:False)) || $(WN_DISK_HOLD)');
+    expect(s.get('WANT_HOLD')).toBe('($(WANT_HOLD:False)) || $(WN_DISK_HOLD)');
+    expect(s.get('WANT_HOLD_REASON')).toBe('ifThenElse($(WN_DISK_HOLD), MY.WnDiskHoldReason, $(WANT_HOLD_REASON:undefined))');
+    expect(s.get('WANT_HOLD_SUBCODE')).toBe('ifThenElse($(WN_DISK_HOLD), 1, $(WANT_HOLD_SUBCODE:0))');
+    expect(s.get('MAXJOBRETIREMENTTIME')).toBe('ifThenElse($(WN_DISK_HOLD), 0, $(MAXJOBRETIREMENTTIME:0))');
+  });
+
+  it('publishes the worker health with a startd cron job and closes START while a check fails', () => {
     const without = render({});
     expect(without).not.toContain('WNHEALTH');
     expect(without).not.toContain('WnHealthy');

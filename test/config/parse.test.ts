@@ -56,6 +56,8 @@ describe('parseConfig', () => {
         probeTimeoutMs: 10_000,
       },
       healthCheck: { dir: undefined, intervalMs: 60_000, timeoutMs: 30_000 },
+      minFreeDisk: { mib: 1024 },
+      blackHole: { failures: 5, windowMs: 60_000, cooldownMs: 600_000 },
       idleTimeoutMs: undefined,
       drainTimeoutMs: 300_000,
       acceptJobsForMs: undefined,
@@ -193,6 +195,36 @@ describe('health check options', () => {
     [{ healthCheckInterval: 'hourly' }, '--health-check-interval (WN_HEALTH_CHECK_INTERVAL): expected a duration'],
     [{ healthCheckInterval: '10ms' }, '--health-check-interval (WN_HEALTH_CHECK_INTERVAL): expected a duration'],
     [{ healthCheckTimeout: '-1s' }, '--health-check-timeout (WN_HEALTH_CHECK_TIMEOUT): expected a duration'],
+  ])('%j is refused (exit 2), naming the option', (raw, message) => {
+    expect(configErrorOf(() => parseConfig({ condorHost: 'cm', ...raw })).message).toContain(message);
+  });
+});
+
+describe('execute disk and black-hole options', () => {
+  it('take a size, a share of the filesystem or 0 for the free space, and counts and durations for black holes', () => {
+    const parse = (raw: Record<string, string>) => parseConfig({ condorHost: 'cm', ...raw });
+    expect(parse({ minFreeDisk: '512Mi' }).minFreeDisk).toEqual({ mib: 512 });
+    expect(parse({ minFreeDisk: '2G' }).minFreeDisk).toEqual({ mib: 2048 });
+    expect(parse({ minFreeDisk: '0' }).minFreeDisk).toEqual({ mib: 0 });
+    expect(parse({ minFreeDisk: ' 5.5% ' }).minFreeDisk).toEqual({ percent: 5.5 });
+    expect(parse({ blackHoleFailures: '0', blackHoleWindow: '2m', blackHoleCooldown: '1h' }).blackHole).toEqual({
+      failures: 0,
+      windowMs: 120_000,
+      cooldownMs: 3_600_000,
+    });
+  });
+
+  it.each([
+    [
+      { minFreeDisk: '100%' },
+      '--min-free-disk (WN_MIN_FREE_DISK): expected a size such as 1G or 512Mi, or a share of the execute filesystem below 100% such as 5%, got "100%"',
+    ],
+    [{ minFreeDisk: 'lots' }, '--min-free-disk (WN_MIN_FREE_DISK): expected a size'],
+    [{ minFreeDisk: '-1G' }, '--min-free-disk (WN_MIN_FREE_DISK): expected a size'],
+    [{ blackHoleFailures: '1' }, '--black-hole-failures (WN_BLACK_HOLE_FAILURES): expected 0 (never) or at least 2'],
+    [{ blackHoleFailures: 'five' }, '--black-hole-failures (WN_BLACK_HOLE_FAILURES): expected a whole number'],
+    [{ blackHoleWindow: '10ms' }, '--black-hole-window (WN_BLACK_HOLE_WINDOW): expected a duration'],
+    [{ blackHoleCooldown: 'soon' }, '--black-hole-cooldown (WN_BLACK_HOLE_COOLDOWN): expected a duration'],
   ])('%j is refused (exit 2), naming the option', (raw, message) => {
     expect(configErrorOf(() => parseConfig({ condorHost: 'cm', ...raw })).message).toContain(message);
   });

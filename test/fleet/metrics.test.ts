@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { specHash, type WorkerSpec } from '../../agent/fleet/backend.ts';
 import { FleetController } from '../../agent/fleet/controller.ts';
 import { createFleetMetrics, serveFleetMetrics } from '../../agent/fleet/metrics.ts';
+import { promtoolProblems } from '../support/promtool.ts';
 
 describe('fleet metrics', () => {
   it('serves workers by phase, idle jobs, target, outdated workers and decision totals from the last cycle', async () => {
@@ -33,5 +34,6 @@ describe('fleet metrics', () => {
     expect(text).toMatch(/^wn_fleet_cycles_total 1$/m);
     expect(text).toMatch(/^wn_fleet_workers_started_total [1-9]\d*$/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(promtoolProblems(text)).toBe('');
   });
 });

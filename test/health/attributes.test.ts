@@ -4,15 +4,16 @@ import { isReservedAttribute } from '../../agent/metadata/attribute-names.ts';
 
 describe('health machine ad fragment', () => {
   it('says healthy with no reasons', () => {
-    expect(healthAd([])).toBe('WnHealthy = true\nWnUnhealthyReasons = ""\n');
+    expect(healthAd([])).toBe('WnHealthy = true\nWnUnhealthyReasons = ""\nWnDiskHoldSlot = ""\nWnDiskHoldReason = ""\n');
   });
 
   it('joins the reasons into one ClassAd string: quotes and line breaks escaped, one attribute per line', () => {
     const text = healthAd(['10-disk: exit 1: "/scratch" is full', 'weird\nname: exit 2\nWnHealthy = true']);
     expect(text).toBe(
-      'WnHealthy = false\nWnUnhealthyReasons = "10-disk: exit 1: \\"/scratch\\" is full; weird\\nname: exit 2\\nWnHealthy = true"\n',
+      'WnHealthy = false\nWnUnhealthyReasons = "10-disk: exit 1: \\"/scratch\\" is full; weird\\nname: exit 2\\nWnHealthy = true"\n' +
+        'WnDiskHoldSlot = ""\nWnDiskHoldReason = ""\n',
     );
-    expect(text.split('\n')).toHaveLength(3); // two lines and the final newline: nothing a reason holds adds an attribute
+    expect(text.split('\n')).toHaveLength(5); // four lines and the final newline: nothing a reason holds adds an attribute
   });
 
   it('cuts the reasons at 1,000 characters', () => {
@@ -20,6 +21,15 @@ describe('health machine ad fragment', () => {
     const value = /^WnUnhealthyReasons = "(.*)"$/m.exec(text)?.[1] ?? '';
     expect(Array.from(value)).toHaveLength(maxReasonsLength);
     expect(value.endsWith('…')).toBe(true);
+  });
+
+  it('names the slot whose job the startd holds for the execute disk, its reason escaped and cut like the reasons', () => {
+    const text = healthAd(['execute-disk: 10 MiB free'], { slot: 'slot1_2@wn-1', reason: `"full" ${'y'.repeat(2000)}` });
+    expect(text).toMatch(/^WnDiskHoldSlot = "slot1_2@wn-1"$/m);
+    const reason = /^WnDiskHoldReason = "(.*)"$/m.exec(text)?.[1] ?? '';
+    expect(reason.startsWith('\\"full\\" yyy')).toBe(true);
+    expect(reason.endsWith('…')).toBe(true);
+    expect(text.split('\n')).toHaveLength(5);
   });
 
   it('are names an operator cannot set with --attr', () => {

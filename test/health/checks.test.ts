@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HealthChecks } from '../../agent/health/checks.ts';
+import { HealthChecks, type HealthChecksOptions } from '../../agent/health/checks.ts';
+import { WorkerHealth } from '../../agent/health/worker-health.ts';
 import { waitFor } from '../../agent/util/wait.ts';
 
 // The periodic runner against real check scripts in a temporary directory, its ad fragment read back as the startd
@@ -12,6 +13,19 @@ let root: string;
 let dir: string;
 let adFile: string;
 let checks: HealthChecks | undefined;
+let health: WorkerHealth;
+
+/** As the worker starts them: its health first (the fragment before HTCondor starts), then the site's checks. */
+async function startChecks(options: HealthChecksOptions): Promise<HealthChecks> {
+  health = new WorkerHealth(adFile, log);
+  await health.start();
+  checks = new HealthChecks(options, health, log);
+  await checks.start();
+  return checks;
+}
+
+/** The fragment without a disk hold. */
+const noHold = 'WnDiskHoldSlot = ""\nWnDiskHoldReason = ""\n';
 const events: Record<string, unknown>[] = [];
 const log = pino({ level: 'info' }, { write: (line: string) => events.push(JSON.parse(line) as Record<string, unknown>) });
 const ofType = (type: string): Record<string, unknown>[] => events.filter((e) => e.event === type);
@@ -44,20 +58,19 @@ describe('HealthChecks', () => {
     try {
       await check('10-env', `env > ${root}/env.txt`);
       await check('20-pass', 'echo fine');
-      checks = new HealthChecks({ dir, intervalMs: 60_000, timeoutMs: 5000 }, adFile, log);
-      await checks.start();
+      checks = await startChecks({ dir, intervalMs: 60_000, timeoutMs: 5000 });
     } finally {
       delete process.env.WN_ADMIN_TOKEN;
       delete process.env.SITE_DB_PASSWORD;
     }
-    expect(await readFile(adFile, 'utf8')).toBe('WnHealthy = true\nWnUnhealthyReasons = ""\n');
+    expect(await readFile(adFile, 'utf8')).toBe(`WnHealthy = true\nWnUnhealthyReasons = ""\n${noHold}`);
     const env = (await readFile(join(root, 'env.txt'), 'utf8')).trim().split('\n');
     expect(env).toContain('HOME=/');
     expect(env.some((line) => line.startsWith('PATH=/'))).toBe(true);
     expect(env.filter((line) => !/^(HOME|PATH|PWD)=/.test(line))).toEqual([]); // PWD: sh sets it itself
     expect(ofType('health-checks-found')).toMatchObject([{ dir, checks: ['10-env', '20-pass'], skipped: [], ignored: [] }]);
     expect(ofType('worker-healthy')).toMatchObject([{ checks: ['10-env', '20-pass'] }]);
-    expect(checks.status()).toMatchObject({
+    expect(health.status()).toMatchObject({
       healthy: true,
       checks: [
         { name: '10-env', ok: true },
@@ -71,13 +84,12 @@ describe('HealthChecks', () => {
     await check('10-software', `if [ -e ${flag} ]; then echo "software area /cvmfs/sw missing"; exit 1; fi`);
     await check('20-runs', `echo run >> ${root}/runs`);
     const runs = async (): Promise<number> => (await readFile(join(root, 'runs'), 'utf8').catch(() => '')).split('\n').length - 1;
-    checks = new HealthChecks({ dir, intervalMs: 20, timeoutMs: 5000 }, adFile, log);
-    await checks.start();
+    checks = await startChecks({ dir, intervalMs: 20, timeoutMs: 5000 });
 
     await writeFile(flag, '');
     await until('WnHealthy = false', async () => ((await readFile(adFile, 'utf8')).startsWith('WnHealthy = false') ? true : undefined));
     expect(await readFile(adFile, 'utf8')).toBe(
-      'WnHealthy = false\nWnUnhealthyReasons = "10-software: exit 1: software area /cvmfs/sw missing"\n',
+      `WnHealthy = false\nWnUnhealthyReasons = "10-software: exit 1: software area /cvmfs/sw missing"\n${noHold}`,
     );
     const seen = await runs();
     await until('three more rounds', async () => ((await runs()) >= seen + 3 ? true : undefined));
@@ -87,18 +99,17 @@ describe('HealthChecks', () => {
     expect(ofType('worker-unhealthy')).toEqual([
       expect.objectContaining({ reasons: ['10-software: exit 1: software area /cvmfs/sw missing'] }),
     ]);
-    expect(checks.status().checks[0]).toMatchObject({ name: '10-software', ok: false, reason: 'exit 1: software area /cvmfs/sw missing' });
+    expect(health.status().checks[0]).toMatchObject({ name: '10-software', ok: false, reason: 'exit 1: software area /cvmfs/sw missing' });
 
     await rm(flag);
     await until('worker-healthy again', async () => (ofType('worker-healthy').length === 2 ? true : undefined));
     expect(ofType('health-check-recovered')).toEqual([expect.objectContaining({ check: '10-software' })]);
-    expect(await readFile(adFile, 'utf8')).toBe('WnHealthy = true\nWnUnhealthyReasons = ""\n');
+    expect(await readFile(adFile, 'utf8')).toBe(`WnHealthy = true\nWnUnhealthyReasons = ""\n${noHold}`);
   });
 
   it('counts a directory that cannot be listed as a failing check until it can be again', async () => {
     await check('10-pass', 'exit 0');
-    checks = new HealthChecks({ dir, intervalMs: 20, timeoutMs: 5000 }, adFile, log);
-    await checks.start();
+    checks = await startChecks({ dir, intervalMs: 20, timeoutMs: 5000 });
     await rename(dir, `${dir}.away`);
     await until('worker-unhealthy', async () => (ofType('worker-unhealthy').length === 1 ? true : undefined));
     expect(ofType('health-check-failed')).toEqual([expect.objectContaining({ check: dir, reason: 'cannot list: ENOENT' })]);
@@ -106,13 +117,12 @@ describe('HealthChecks', () => {
     await rename(`${dir}.away`, dir);
     await until('worker-healthy again', async () => (ofType('worker-healthy').length === 2 ? true : undefined));
     expect(ofType('health-check-recovered')).toEqual([expect.objectContaining({ check: dir })]);
-    expect(checks.status().checks.map((c) => c.name)).toEqual(['10-pass']);
+    expect(health.status().checks.map((c) => c.name)).toEqual(['10-pass']);
   });
 
   it('never runs two rounds at once, and stops a check under way when the agent stops', async () => {
     await check('10-slow', `echo start >> ${root}/trace; sleep 0.1; echo end >> ${root}/trace`);
-    checks = new HealthChecks({ dir, intervalMs: 1, timeoutMs: 5000 }, adFile, log);
-    await checks.start();
+    checks = await startChecks({ dir, intervalMs: 1, timeoutMs: 5000 });
     await until('four rounds', async () => ((await readFile(join(root, 'trace'), 'utf8')).split('end').length > 4 ? true : undefined));
     await check('20-hang', `touch ${root}/hung; sleep 300`);
     await until(
