@@ -19,24 +19,30 @@ RUN apt-get update \
       htcondor tini ca-certificates procps attr bash-builtins openssh-server openssh-client iptables \
  && rm -rf /var/lib/apt/lists/*
 
-# TEST STAND-IN for CVMFS: image/test/mount.cvmfs mounts /srv/cvmfs-standin/<repo>.sqfs with squashfuse (real FUSE).
-FROM os-plain AS os-test
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends squashfuse fuse3 \
- && rm -rf /var/lib/apt/lists/* \
- && echo user_allow_other >> /etc/fuse.conf
-COPY image/test/mount.cvmfs /usr/sbin/mount.cvmfs
+# The CVMFS client of each VARIANT, in one stage chosen by a shell test, not by a stage name built from VARIANT: the
+# legacy builder (Docker 20.10's default) builds every stage before its target, so a stage per variant would fetch
+# CERN's repository for every variant. TEST STAND-IN for CVMFS: image/test/mount.cvmfs mounts
+# /srv/cvmfs-standin/<repo>.sqfs with squashfuse (real FUSE).
+FROM os-plain AS os-variant
+ARG VARIANT
+COPY image/test/mount.cvmfs /tmp/wn-variant/mount.cvmfs
+RUN case "${VARIANT}" in \
+      plain) ;; \
+      test) apt-get update \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends squashfuse fuse3 \
+        && echo user_allow_other >> /etc/fuse.conf \
+        && install -m 0755 /tmp/wn-variant/mount.cvmfs /usr/sbin/mount.cvmfs ;; \
+      production) apt-get update \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl \
+        && curl -fsSLo /tmp/cvmfs-release.deb https://cvmrepo.s3.cern.ch/cvmrepo/apt/cvmfs-release-latest_all.deb \
+        && dpkg -i /tmp/cvmfs-release.deb && rm /tmp/cvmfs-release.deb \
+        && apt-get update \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends cvmfs ;; \
+      *) echo "VARIANT must be production, plain or test, not '${VARIANT}'" >&2; exit 1 ;; \
+    esac \
+ && rm -rf /tmp/wn-variant /var/lib/apt/lists/*
 
-FROM os-plain AS os-production
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl \
- && curl -fsSLo /tmp/cvmfs-release.deb https://cvmrepo.s3.cern.ch/cvmrepo/apt/cvmfs-release-latest_all.deb \
- && dpkg -i /tmp/cvmfs-release.deb && rm /tmp/cvmfs-release.deb \
- && apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends cvmfs \
- && rm -rf /var/lib/apt/lists/*
-
-FROM os-${VARIANT} AS image
+FROM os-variant AS image
 # The agent is bundled (dist/, built by `npm run build`): wn-agent.mjs, the chunks it imports when a command needs
 # them, and the Node.js runtime (dist/node/node); no node_modules in the image.
 COPY dist/ /opt/wn-agent/

@@ -6,7 +6,9 @@
 #   and firewall rules with it; apt-get --no-install-recommends does not bring it, and without it the first
 #   `podman network create` fails with "netavark: No such file or directory"), catatonit (a pod's pause process, for
 #   `podman kube play`), prometheus (its promtool lints every metrics page and tests the alerting rules in
-#   deploy/prometheus/; the server itself is not started as a service).
+#   deploy/prometheus/; the server itself is not started as a service), docker.io (Docker Engine 20.10 and its own
+#   docker CLI at /usr/bin/docker: the Dockerfile is built with it; scripts/docker-engine.sh starts a private dockerd
+#   that leaves iptables alone, never the system service).
 # Needs root and apt-get (Debian 12). scripts/check-network.sh then proves that a container network really works.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -20,10 +22,12 @@ done
 for pair in netavark:netavark aardvark-dns:aardvark-dns; do
   [ -x "/usr/lib/podman/${pair%%:*}" ] || need+=("${pair#*:}")
 done
+# Docker Engine: dockerd is in /usr/sbin (not on every PATH), and a docker CLI elsewhere on PATH is not Debian's.
+[ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || need+=(docker.io)
 # The pause process of a pod (podman kube play runs the Kubernetes example as a pod): without it "finding pause binary".
 [ -x /usr/libexec/podman/catatonit ] || need+=(catatonit)
 if [ ${#need[@]} -eq 0 ]; then
-  say "system packages present (podman, runc, buildah, debootstrap, squashfuse, netavark, aardvark-dns, iptables, catatonit, prometheus)"
+  say "system packages present (podman, runc, buildah, debootstrap, squashfuse, netavark, aardvark-dns, iptables, catatonit, prometheus, docker.io)"
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
