@@ -37,6 +37,8 @@ const codes = {
   WN_ERR_FLEET_BACKEND: ExitCode.fleet,
   /** `wn-agent fleet upgrade --wait`: live workers still ran an older spec when the wait ended. */
   WN_ERR_FLEET_ROLLOUT: ExitCode.fleet,
+  /** `wn-agent status`, `drain`, `tail`: no agent answered at the local socket or --url, or it refused the request. */
+  WN_ERR_UNREACHABLE: ExitCode.unreachable,
   /** A bug: something the agent did not expect. */
   WN_ERR_INTERNAL: ExitCode.internal,
 } as const satisfies Record<string, ExitCode>;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { check, repoRoot, run } from './support/exec.ts';
+import { dockerEngineDown, dockerEngineUp, docker, dockerRun, firewall, loadFromPodman } from './support/docker-engine.ts';
+import { check, repoRoot } from './support/exec.ts';
 
 // The Dockerfile under the real Docker Engine (Debian's docker.io: dockerd 20.10.24 and its own docker CLI), as a site
 // builds it: `docker build` with the legacy builder (Docker 20.10's default) and with BuildKit, the base image
@@ -8,29 +9,17 @@ import { check, repoRoot, run } from './support/exec.ts';
 // (scripts/docker-engine.sh: own socket and data root, iptables off), and the host's firewall must be as it was
 // after it is gone, so that podman's networks keep working for the rest of the suite.
 
-const engine = `${repoRoot}scripts/docker-engine.sh`;
-const socket = '/run/wn-docker/docker.sock';
-const docker = (args: readonly string[], env: Record<string, string> = {}): Promise<string> =>
-  check('/usr/bin/docker', ['-H', `unix://${socket}`, ...args], { timeoutMs: 900_000, env });
-const firewall = async (): Promise<string> => (await check('iptables-save', [])).replace(/^#.*$/gm, '').replace(/\[\d+:\d+\]/g, '');
-
 let before = '';
 let version = '';
 
 beforeAll(async () => {
   version = (JSON.parse(await readFile(`${repoRoot}package.json`, 'utf8')) as { version: string }).version;
   before = await firewall();
-  await check('bash', [engine, 'up'], { timeoutMs: 60_000 });
-  await check(
-    'bash',
-    ['-c', `podman image save --format docker-archive localhost/debian:trixie | /usr/bin/docker -H unix://${socket} load`],
-    {
-      timeoutMs: 300_000,
-    },
-  );
+  await dockerEngineUp();
+  await loadFromPodman('localhost/debian:trixie');
 }, 400_000);
 afterAll(async () => {
-  await run('bash', [engine, 'down'], { timeoutMs: 60_000 });
+  await dockerEngineDown().catch(() => undefined);
 });
 
 async function build(builder: 'legacy' | 'buildkit', variant: 'plain' | 'test'): Promise<{ tag: string; log: string }> {
@@ -71,31 +60,16 @@ describe('the Dockerfile under Docker Engine 20.10', () => {
   });
 
   it('refuses an unknown variant, naming it', async () => {
-    const result = await run(
-      '/usr/bin/docker',
-      [
-        '-H',
-        `unix://${socket}`,
-        'build',
-        '--network',
-        'host',
-        '--build-arg',
-        'BASE=localhost/debian:trixie',
-        '--build-arg',
-        'VARIANT=fancy',
-        repoRoot,
-      ],
-      {
-        timeoutMs: 300_000,
-        env: { DOCKER_BUILDKIT: '0' },
-      },
+    const result = await dockerRun(
+      ['build', '--network', 'host', '--build-arg', 'BASE=localhost/debian:trixie', '--build-arg', 'VARIANT=fancy', repoRoot],
+      { DOCKER_BUILDKIT: '0' },
     );
     expect(result.code).not.toBe(0);
     expect(result.stdout + result.stderr).toContain("VARIANT must be production, plain or test, not 'fancy'");
   });
 
   it('leaves the host firewall as it was once the engine is gone', async () => {
-    await check('bash', [engine, 'down'], { timeoutMs: 60_000 });
+    await dockerEngineDown();
     expect(await firewall()).toBe(before);
     await check('bash', [`${repoRoot}scripts/check-network.sh`], { timeoutMs: 120_000 });
   });

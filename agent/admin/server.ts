@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type { Registry } from 'prom-client';
 import { parseDuration } from '../config/units.ts';
 import { ownAddressMatcher } from './own-addresses.ts';
+import type { AgentStatusBody } from '../contract/status-body.ts';
 import { readiness, type AgentStatus } from './status.ts';
 import { presentedToken, tokenMatches, type EventStream } from './events-ws.ts';
 
@@ -165,7 +166,7 @@ export class AdminServer {
         return send(res, 401, { error: 'Unauthorized' });
       }
       if (req.method === 'GET' && url.pathname === '/v1/status') {
-        return send(res, 200, {
+        const body: AgentStatusBody = {
           state: status.state,
           uptimeS: Math.round((Date.now() - status.startedAt) / 1000),
           advertised: status.advertised,
@@ -188,7 +189,8 @@ export class AdminServer {
               memoryBytes: await status.jobMemoryBytes(cgroup),
             })),
           ),
-        });
+        };
+        return send(res, 200, body);
       }
       if (req.method === 'POST' && url.pathname === '/v1/drain') {
         const raw = url.searchParams.get('timeout');

@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { AgentError } from '../errors.ts';
 import { delay } from '../util/wait.ts';
 
 export interface TailOptions {
@@ -46,9 +47,15 @@ export async function tail(options: TailOptions): Promise<void> {
     if (last !== undefined) url.searchParams.set('since', String(last));
     const outcome = await new Promise<'done' | 'closed' | Error>((resolve) => {
       const ws = new WebSocket(url, { headers: { authorization: `Bearer ${options.token}` } });
-      ws.on('unexpected-response', (_req, res) =>
-        resolve(new Error(`the agent refused the connection: HTTP ${res.statusCode ?? '?'} ${res.statusMessage ?? ''}`)),
-      );
+      ws.on('unexpected-response', (_req, res) => {
+        const said = `HTTP ${res.statusCode ?? '?'} ${res.statusMessage ?? ''}`.trim();
+        // A refused token is the caller's configuration; any other answer is no event stream at that address.
+        resolve(
+          res.statusCode === 401 || res.statusCode === 403
+            ? new AgentError('WN_ERR_CONFIG', `the agent refused the admin token: ${said}`)
+            : new AgentError('WN_ERR_UNREACHABLE', `no event stream at ${options.url}: ${said}`),
+        );
+      });
       ws.on('error', () => resolve('closed'));
       ws.on('close', (code, reason) => {
         if (code !== 1000 && code !== 1005)

@@ -63,6 +63,18 @@ interface Served {
   again: boolean;
 }
 
+/** The job-start server's limits, in one place (each can be given per server, for tests). */
+export const jobStartLimits = {
+  /** Requests served at once; more are refused as busy. */
+  maxInFlight: 16,
+  /** Refused requests are said at most this often, with counts. */
+  reportIntervalMs: 60_000,
+  /** Starters remembered as served before the ones that are gone are pruned. */
+  servedBeforePrune: 256,
+  /** The whole Chirp exchange with a starter. */
+  chirpTimeoutMs: 5000,
+} as const;
+
 /**
  * Records the traceability attributes in every job's ad before the job runs. The job wrapper writes its scratch
  * directory into `requests` and waits on `<scratch>/.wn-agent-reply`; the agent reads the starter's chirp address
@@ -95,8 +107,8 @@ export class JobStartServer {
     );
     this.scratchPattern = new RegExp(`^${executeDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/dir_([1-9]\\d{0,9})$`);
     this.ads = Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, classAdString(value)]));
-    this.limiter = new Limiter(options.maxInFlight ?? 16, options.maxInFlight ?? 16);
-    this.dropped = new Tally(options.reportIntervalMs ?? 60_000, options.onDropped);
+    this.limiter = new Limiter(options.maxInFlight ?? jobStartLimits.maxInFlight, options.maxInFlight ?? jobStartLimits.maxInFlight);
+    this.dropped = new Tally(options.reportIntervalMs ?? jobStartLimits.reportIntervalMs, options.onDropped);
   }
 
   get dir(): string {
@@ -156,7 +168,7 @@ export class JobStartServer {
     if (starter === false) return this.drop('not-a-starter');
     const entry: Served = { phase: 'checking', again: false };
     this.served.set(pid, entry);
-    if (this.served.size > 256) void this.prune();
+    if (this.served.size > jobStartLimits.servedBeforePrune) void this.prune();
     const began = process.hrtime.bigint();
     const work = this.limiter.tryRun(async () => {
       if (!(await starter)) {
@@ -187,7 +199,7 @@ export class JobStartServer {
       }
     }
     entry.phase = 'served';
-    const chirpTimeoutMs = this.options.chirpTimeoutMs ?? 5000;
+    const chirpTimeoutMs = this.options.chirpTimeoutMs ?? jobStartLimits.chirpTimeoutMs;
     const [jobId, , outcome] = await Promise.all([
       jobIdIn(scratch),
       (this.options.ready?.(pid) ?? Promise.resolve()).catch(() => undefined),

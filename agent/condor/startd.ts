@@ -14,7 +14,7 @@ async function startdAddress(logDir: string): Promise<string> {
  * A dynamic slot's resources, asked of our own startd directly (its address is in LOG/.startd_address), not of the
  * collector: the slot was created for this claim a moment ago and the collector may not have heard of it yet.
  */
-export async function slotResources(
+export async function dynamicSlotResources(
   configFile: string,
   logDir: string,
   machineName: string,

@@ -17,36 +17,36 @@ import {
   type MinFreeDisk,
 } from './options.ts';
 import { parseDuration, parseSizeMiB } from './units.ts';
+import { readAdminToken } from './admin-token.ts';
 
 /** What the CLI hands over: strings as typed on the command line or found in WN_* variables. */
 export type { RawOptions } from './run-options.ts';
 import type { RawOptions } from './run-options.ts';
 
-/** --admin-token or the first line of --admin-token-file; at least 16 characters, so that it cannot be guessed. */
-function adminToken(raw: RawOptions): string | undefined {
-  if (raw.adminToken !== undefined && raw.adminTokenFile !== undefined)
-    throw configError(`${optionName('admin-token')} and ${optionName('admin-token-file')}: give one, not both`);
-  let token = nonEmpty(raw.adminToken);
-  let source = optionName('admin-token');
-  if (raw.adminTokenFile !== undefined) {
-    source = optionName('admin-token-file');
-    try {
-      token = readFileSync(path('admin-token-file', raw.adminTokenFile), 'utf8').split('\n')[0]?.trim();
-    } catch (error) {
-      throw configError(`${source}: cannot read ${raw.adminTokenFile}: ${(error as Error).message}`);
-    }
+/** --admin-token or the first line of --admin-token-file (an absolute path), by the one rule of readAdminToken. */
+function adminToken(raw: RawOptions, files: FileReads): string | undefined {
+  const file = nonEmpty(raw.adminTokenFile);
+  if (files === 'skip') {
+    if (file !== undefined) path('admin-token-file', file);
+    return nonEmpty(raw.adminToken);
   }
-  if (token !== undefined && token.length < 16)
-    throw configError(`${source}: the token must be at least 16 characters (got ${token.length})`);
-  return token;
+  return readAdminToken(
+    { token: nonEmpty(raw.adminToken), tokenFile: file === undefined ? undefined : path('admin-token-file', file) },
+    { token: optionName('admin-token'), tokenFile: optionName('admin-token-file') },
+  );
 }
 
 /** Read here, at start: the key's file is hidden from jobs before HTCondor starts, so it cannot be read later. */
-function tls(raw: RawOptions): AgentConfig['adminTls'] {
+function tls(raw: RawOptions, files: FileReads): AgentConfig['adminTls'] {
   const certFile = nonEmpty(raw.adminTlsCert);
   const keyFile = nonEmpty(raw.adminTlsKey);
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) throw configError(`${optionName('admin-tls-cert')} and ${optionName('admin-tls-key')}: give both or neither`);
+  if (files === 'skip') {
+    path('admin-tls-cert', certFile);
+    path('admin-tls-key', keyFile);
+    return undefined;
+  }
   const read = (flag: string, file: string): Buffer => {
     try {
       return readFileSync(path(flag, file));
@@ -116,13 +116,14 @@ function cvmfs(raw: RawOptions): CvmfsConfig {
  * The checks run as root: their directory must exist, and no one but root may be able to add or replace a file in
  * it (a read-only mount, such as a Kubernetes ConfigMap's, is fine whatever its mode).
  */
-function healthCheck(raw: RawOptions): HealthCheckConfig {
+function healthCheck(raw: RawOptions, files: FileReads): HealthCheckConfig {
   const intervalMs = duration('health-check-interval', raw.healthCheckInterval ?? defaults.healthCheckInterval, { min: 1000 });
   const timeoutMs = duration('health-check-timeout', raw.healthCheckTimeout ?? defaults.healthCheckTimeout, { min: 100 });
   const given = nonEmpty(raw.healthCheckDir);
   if (given === undefined) return { dir: undefined, intervalMs, timeoutMs };
   const name = optionName('health-check-dir');
   const dir = path('health-check-dir', given);
+  if (files === 'skip') return { dir, intervalMs, timeoutMs };
   let info;
   try {
     info = statSync(dir);
@@ -291,7 +292,13 @@ function condorHost(value: string | undefined): string {
  * Validates everything at start, before anything runs, so that a bad value costs nothing.
  * `env` supplies HTCondor's own convention (CONDOR_HOST) when --condor-host / WN_CONDOR_HOST is not given.
  */
-export function parseConfig(raw: RawOptions, env: Record<string, string | undefined> = {}): AgentConfig {
+/**
+ * `read`: the worker's own start, where the files its options name are read and checked. `skip`: the same checks of
+ * every value except what is in files (the fleet parses a worker's spec as the worker will, far from those files).
+ */
+export type FileReads = 'read' | 'skip';
+
+export function parseConfig(raw: RawOptions, env: Record<string, string | undefined> = {}, files: FileReads = 'read'): AgentConfig {
   const logLevel = raw.logLevel ?? defaults.logLevel;
   if (!(logLevels as readonly string[]).includes(logLevel)) {
     throw configError(`${optionName('log-level')}: expected one of ${logLevels.join(', ')}, got ${received(logLevel)}`);
@@ -335,7 +342,7 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     jobPidNamespaces: boolean('job-pid-namespaces', raw.jobPidNamespaces ?? defaults.jobPidNamespaces),
     placementTimeoutMs: duration('placement-timeout', raw.placementTimeout ?? defaults.placementTimeout, { min: 1000 }),
     cvmfs: cvmfs(raw),
-    healthCheck: healthCheck(raw),
+    healthCheck: healthCheck(raw, files),
     minFreeDisk: minFreeDisk(raw.minFreeDisk ?? defaults.minFreeDisk),
     blackHole: {
       failures: blackHoleFailures(raw.blackHoleFailures ?? defaults.blackHoleFailures),
@@ -348,10 +355,10 @@ export function parseConfig(raw: RawOptions, env: Record<string, string | undefi
     maxLifetimeMs: optionalDuration('max-lifetime', raw.maxLifetime),
     masterRestarts: wholeNumber('master-restarts', raw.masterRestarts ?? defaults.masterRestarts),
     adminListen: listenAddress(raw.adminListen ?? defaults.adminListen),
-    adminToken: adminToken(raw),
+    adminToken: adminToken(raw, files),
     adminTokenFile: nonEmpty(raw.adminTokenFile),
     eventBacklog: positiveInteger('event-backlog', raw.eventBacklog ?? defaults.eventBacklog) ?? 1,
     adminMaxClients: positiveInteger('admin-max-clients', raw.adminMaxClients ?? defaults.adminMaxClients) ?? 1,
-    adminTls: tls(raw),
+    adminTls: tls(raw, files),
   };
 }

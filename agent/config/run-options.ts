@@ -1,4 +1,3 @@
-import type { Argv } from 'yargs';
 import { defaults } from './options.ts';
 
 /**
@@ -105,12 +104,3 @@ type Camel<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head
 export type RawOptions = {
   [O in (typeof runOptions)[number] as Camel<O['flag']>]?: O extends { array: true } ? string[] | undefined : string | undefined;
 };
-
-/** The run options on a yargs instance. */
-export function withRunOptions<T>(y: Argv<T>): Argv<T> {
-  let out = y;
-  for (const option of runOptions as readonly RunOption[]) {
-    out = out.option(option.flag, { type: 'string', describe: option.describe, ...(option.array ? { array: true } : {}) }) as Argv<T>;
-  }
-  return out;
-}

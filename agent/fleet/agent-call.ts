@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { FleetCredentials } from './worker-credentials.ts';
+import { adminPort } from '../contract/worker-contract.ts';
 import { workerToken } from './worker-token.ts';
 
 /** A worker as the controller reaches it: its name (its token is derived from it) and its address on the fleet's network. */
@@ -18,7 +19,7 @@ export type AgentCall = (
 ) => Promise<{ status: number; body: unknown } | undefined>;
 
 export const agentCallLimits = {
-  port: 9680,
+  port: adminPort,
   /** The whole call: connect, TLS handshake, answer. A worker slower than this counts as not answering this cycle. */
   timeoutMs: 5000,
   /** A worker's /v1/status is a few KiB; a worker (or what got into it) cannot make the controller hold more. */

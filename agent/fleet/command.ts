@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { parseDuration } from '../config/units.ts';
+import { parseDuration, readAdminToken } from '../contract/worker-contract.ts';
 import { AgentError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-import { DockerBackend, type WorkerSpec } from './backend.ts';
+import { DockerBackend } from './docker-backend.ts';
+import { type WorkerSpec } from './spec.ts';
 import { FleetController } from './controller.ts';
 import { Demand } from './demand.ts';
 import { workerPrivilegeModes, type WorkerPrivileges } from './privileges.ts';
@@ -106,13 +106,7 @@ export function parseFleetConfig(argv: Record<string, unknown>, env: NodeJS.Proc
     typeof argv.adminTokenFile === 'string'
       ? argv.adminTokenFile
       : bad('admin-token-file', 'required: the workers are read and drained with it');
-  let token = '';
-  try {
-    token = readFileSync(tokenFile, 'utf8').split('\n')[0]?.trim() ?? '';
-  } catch (error) {
-    bad('admin-token-file', `cannot read ${tokenFile}: ${(error as Error).message}`);
-  }
-  if (token.length < 16) bad('admin-token-file', `the token in ${tokenFile} must be at least 16 characters`);
+  const token = readAdminToken({ tokenFile }, { token: '--admin-token', tokenFile: '--admin-token-file' }) as string;
   const condorConfig =
     typeof argv.condorConfig === 'string'
       ? argv.condorConfig

@@ -1,7 +1,8 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.ts';
 import { delay } from '../util/wait.ts';
 import { httpAgentCall, type AgentCall, type WorkerEndpoint } from './agent-call.ts';
-import { specHash, type FleetBackend, type WorkerSpec } from './backend.ts';
+import { specHash, type WorkerSpec } from './spec.ts';
+import { type FleetBackend } from './backend.ts';
 import { executeDiskKiB, observed, type AgentStatusBody } from './observe.ts';
 import { plan, type FleetLimits, type FleetPlan, type ObservedWorker } from './plan.ts';
 import type { FleetCredentials } from './worker-credentials.ts';

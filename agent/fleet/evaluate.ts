@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { condorPaths } from '../config/options.ts';
+import { condorPaths } from '../contract/worker-contract.ts';
 import { runBounded } from '../util/run.ts';
 
 /**

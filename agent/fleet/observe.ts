@@ -1,13 +1,10 @@
 import type { BackendWorker } from './backend.ts';
 import type { ObservedWorker, WorkerPhase } from './plan.ts';
 
-/** The part of an agent's GET /v1/status the fleet reads. */
-export interface AgentStatusBody {
-  state?: string;
-  advertised?: boolean;
-  jobs?: unknown[];
-  host?: { executeDisk?: { availableBytes?: unknown } };
-}
+import type { ReceivedStatusBody } from '../contract/worker-contract.ts';
+
+/** An agent's GET /v1/status as the fleet receives it (the contract's body, any field possibly missing). */
+export type AgentStatusBody = ReceivedStatusBody;
 
 /**
  * The execute disk a new worker will advertise, from what the running ones report (they share the engine host's

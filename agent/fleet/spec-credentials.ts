@@ -1,6 +1,4 @@
-import { kubernetesServiceAccountDir } from '../condor/hide-secrets.ts';
-import { defaults } from '../config/options.ts';
-import type { runOptions } from '../config/run-options.ts';
+import { defaults, kubernetesServiceAccountDir, type runOptions } from '../contract/worker-contract.ts';
 import { specError } from './spec-error.ts';
 import type { Bind } from './spec-mounts.ts';
 import { cleanAbsolute, overlaps } from './spec-paths.ts';

@@ -1,7 +1,7 @@
 import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { AgentError } from '../errors.ts';
-import type { WorkerSpec } from './backend.ts';
+import { workerConfig, type WorkerSpec } from './spec.ts';
 import { checkMountSources } from './mount-sources.ts';
 import { checkNetworkName } from './network-check.ts';
 import { checkCredentialMountsReadOnly, credentialPlaces } from './spec-credentials.ts';
@@ -107,6 +107,7 @@ export function validateSpec(raw: unknown, where: string): WorkerSpec {
     args: strings('args', o.args ?? []),
   };
   checkWorkerOptions(spec, where);
+  checkWorkerAccepts(spec, where);
   if (spec.network !== undefined) checkNetworkName(spec.network, where);
   checkCredentialMountsReadOnly(parseBinds(spec.mounts, where), credentialPlaces(spec.env, spec.args), where);
   return spec;
@@ -128,4 +129,17 @@ function checkWorkerOptions(spec: WorkerSpec, where: string): void {
   const flag = spec.args.find((arg) => arg.startsWith('--admin'));
   if (flag !== undefined)
     throw specError(where, 'args', "without --admin* flags (the fleet sets up every worker's admin port and token)", flag.split('=')[0]);
+}
+
+/**
+ * Every worker started from the spec reads it with its own parser at start and exits 2 on what it refuses (a
+ * reserved attribute such as WN_ATTR_ContainerImage, a mistyped WN_* variable, a bad value): the fleet reads it with
+ * the same parser first, so such a spec is refused here, once, instead of crash-looping every worker it starts.
+ */
+function checkWorkerAccepts(spec: WorkerSpec, where: string): void {
+  try {
+    workerConfig(spec, 'fleet', 'worker');
+  } catch (error) {
+    throw new AgentError('WN_ERR_CONFIG', `--spec ${where}: a worker would refuse this spec (exit 2): ${(error as Error).message}`);
+  }
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AgentError } from '../errors.ts';
-import { specHash, type FleetBackend } from './backend.ts';
+import { specHash } from './spec.ts';
+import { type FleetBackend } from './backend.ts';
 import { validateSpec } from './spec-file.ts';
 
 /** What `wn-agent fleet upgrade` changes in the spec file: a new image, and environment entries set or removed. */

@@ -376,7 +376,7 @@ export class JobCgroups {
         limits: job.limits,
         processes: inJob.length,
         pidNamespace: isolated[0]?.pidNs,
-        ownPidNamespace: ownPid,
+        agentPidNamespace: ownPid,
         separateMountNamespace: isolated.some((p) => p.mntNs !== undefined && p.mntNs !== ownMnt),
       },
       `job ${job.jobId ?? '?'} started in ${job.cgroup}, own PID namespace`,

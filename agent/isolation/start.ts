@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { delegate, jobsParent } from '../cgroup/delegate.ts';
 import type { CgroupTree } from '../cgroup/tree.ts';
 import type { CondorLayout } from '../condor/layout.ts';
-import { slotResources } from '../condor/startd.ts';
+import { dynamicSlotResources } from '../condor/startd.ts';
 import { agentPaths, type AgentConfig } from '../config/options.ts';
 import type { Logger } from '../log/logger.ts';
 import { prepareCondorCgroups, type CondorCgroups } from './condor-cgroups.ts';
@@ -62,7 +62,7 @@ export async function startIsolation(
   );
   const jobs = new JobCgroups({
     tree: plan.tree,
-    resourcesOf: (slotName) => slotResources(layout.configFile, layout.log, machineName, slotName),
+    resourcesOf: (slotName) => dynamicSlotResources(layout.configFile, layout.log, machineName, slotName),
     fallback: slot,
     options: {
       pidsMax: config.jobPidsMax,

@@ -57,12 +57,22 @@ async function busy(options: DrainOptions): Promise<number> {
   }
 }
 
+/** The drain's own limits. */
+export const drainLimits = {
+  /** How often the startd is asked how many slots still run a job. */
+  pollMs: 1000,
+  /** After the vacate, how long the slots may take to empty before HTCondor is stopped directly. */
+  vacateWaitMs: 60_000,
+  /** How often drain-progress is said while jobs run. */
+  progressEveryMs: 10_000,
+} as const;
+
 /**
  * Peaceful drain: the startd takes no new jobs (condor_off -peaceful) and running jobs finish. At the deadline the
  * rest are vacated (condor_vacate -fast), so they return to the queue as idle jobs, not held and not lost.
  */
 export async function drain(options: DrainOptions): Promise<DrainResult> {
-  const { condor, timeoutMs, hurry, log, pollMs = 1000 } = options;
+  const { condor, timeoutMs, hurry, log, pollMs = drainLimits.pollMs } = options;
   const started = Date.now();
   const deadline = started + timeoutMs;
   await condor.offPeaceful();
@@ -87,11 +97,11 @@ export async function drain(options: DrainOptions): Promise<DrainResult> {
           'condor_vacate -fast failed; HTCondor will be stopped directly',
         );
       });
-      const vacateDeadline = Date.now() + 60_000;
+      const vacateDeadline = Date.now() + drainLimits.vacateWaitMs;
       while (Date.now() < vacateDeadline && (await busy(options)) > 0) await delay(pollMs);
       return { completed: false, vacated: running, waitedMs: Date.now() - started };
     }
-    if (Date.now() - lastReport >= 10_000) {
+    if (Date.now() - lastReport >= drainLimits.progressEveryMs) {
       lastReport = Date.now();
       log.info({ event: 'drain-progress', running, remainingMs: deadline - Date.now() }, `draining: ${running} job(s) still running`);
     }

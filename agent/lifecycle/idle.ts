@@ -45,6 +45,8 @@ export class IdleClock {
 export async function watchIdle(
   idle: IdleClock,
   timeoutMs: number,
+  /** The drain an idle stop gets (drainDeadline('idle', ...)). */
+  drainMs: number,
   layout: { configFile: string; log: string },
   stopper: StopController,
   log: Logger,
@@ -63,7 +65,7 @@ export async function watchIdle(
       }
       if (idle.expired(Date.now())) {
         log.info({ event: 'idle-timeout' }, 'idle for --idle-timeout: stopping');
-        stopper.request({ reason: 'idle', drainTimeoutMs: 60_000 });
+        stopper.request({ reason: 'idle', drainTimeoutMs: drainMs });
         return;
       }
     } catch (error) {

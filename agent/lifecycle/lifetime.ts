@@ -1,5 +1,6 @@
 import type { AgentConfig } from '../config/options.ts';
 import type { Logger } from '../log/logger.ts';
+import { drainDeadline } from './drain-deadline.ts';
 import type { StopController } from './stop-request.ts';
 
 /**
@@ -12,9 +13,9 @@ export function jobsEndBy(
   now: number,
 ): number | undefined {
   const ends: number[] = [];
-  const { acceptJobsForMs: accept, maxLifetimeMs: max, drainTimeoutMs: drain } = config;
-  if (accept !== undefined) ends.push(accept + (max === undefined ? drain : Math.max(0, max - accept)));
-  if (max !== undefined) ends.push(max + Math.min(drain, 60_000));
+  const { acceptJobsForMs: accept, maxLifetimeMs: max } = config;
+  if (accept !== undefined) ends.push(accept + drainDeadline('accept-jobs-for', config));
+  if (max !== undefined) ends.push(max + drainDeadline('max-lifetime', config));
   return ends.length === 0 ? undefined : Math.floor((now + Math.min(...ends)) / 1000);
 }
 
@@ -27,13 +28,11 @@ export function startTimers(config: AgentConfig, stopper: StopController, log: L
     signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   };
   at(config.acceptJobsForMs, () => {
-    const remaining =
-      config.maxLifetimeMs === undefined ? config.drainTimeoutMs : Math.max(0, config.maxLifetimeMs - (config.acceptJobsForMs ?? 0));
     log.info({ event: 'accept-jobs-for-reached', acceptJobsForMs: config.acceptJobsForMs }, 'no new jobs from now on');
-    stopper.request({ reason: 'accept-jobs-for', drainTimeoutMs: remaining });
+    stopper.request({ reason: 'accept-jobs-for', drainTimeoutMs: drainDeadline('accept-jobs-for', config) });
   });
   at(config.maxLifetimeMs, () => {
     log.info({ event: 'max-lifetime-reached', maxLifetimeMs: config.maxLifetimeMs }, 'maximum lifetime reached');
-    stopper.request({ reason: 'max-lifetime', drainTimeoutMs: Math.min(config.drainTimeoutMs, 60_000) });
+    stopper.request({ reason: 'max-lifetime', drainTimeoutMs: drainDeadline('max-lifetime', config) });
   });
 }

@@ -4,10 +4,16 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isCondorStarter, JobStartServer, type JobStart, type JobStartOptions } from '../../agent/condor/job-start.ts';
 import { repoRoot } from '../support/exec.ts';
 import { waitFor } from '../../agent/util/wait.ts';
+
+// A full collection on demand, for heap comparisons that must not read garbage as retention.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
 
 const run = promisify(execFile);
 
@@ -178,10 +184,12 @@ describe('JobStartServer against hostile jobs (real FIFOs, links and floods in a
     await server?.start();
     const requests = join(t.root, 'run/jobs/requests');
     // 64 MiB in one line (the FIFO is read as it streams: the agent keeps at most 4 KiB of it), then a partial line.
+    // The baseline before the flood (after a full collection), so that a line kept would show as 64 MiB more.
+    gc();
+    const heap = process.memoryUsage().heapUsed;
     await run('sh', ['-c', `head -c 67108864 /dev/zero | tr '\\0' a > ${requests}; printf '\\npartial-no-newline' > ${requests}`], {
       maxBuffer: 1024,
     });
-    const heap = process.memoryUsage().heapUsed;
     const scratch = await scratchDir(t.execute, 5101, port);
     const { stdout } = await run(t.wrapper, ['/bin/echo', 'served'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: scratch } });
     expect(stdout.trim()).toBe('served');
@@ -191,6 +199,7 @@ describe('JobStartServer against hostile jobs (real FIFOs, links and floods in a
       what: 'start after the flood',
     });
     expect(t.starts[0]).toMatchObject({ starterPid: 5101, failed: [] });
+    gc();
     expect(process.memoryUsage().heapUsed - heap).toBeLessThan(32 * 1048576);
     await waitFor(async () => (t.dropped.some((d) => d.overlong) ? true : undefined), {
       timeoutMs: 3000,

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerBackend } from '../../agent/fleet/backend.ts';
+import { DockerBackend } from '../../agent/fleet/docker-backend.ts';
 import { DockerApi } from '../../agent/fleet/docker.ts';
 import { observed } from '../../agent/fleet/observe.ts';
 import { workerToken } from '../../agent/fleet/worker-token.ts';

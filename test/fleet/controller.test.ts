@@ -1,13 +1,16 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { BackendWorker, FleetBackend, WorkerSpec } from '../../agent/fleet/backend.ts';
+import type { BackendWorker, FleetBackend } from '../../agent/fleet/backend.ts';
+import type { WorkerSpec } from '../../agent/fleet/spec.ts';
 import type { AgentCall } from '../../agent/fleet/agent-call.ts';
+import type { AgentStatusBody } from '../../agent/contract/status-body.ts';
 import { FleetController } from '../../agent/fleet/controller.ts';
 
 // An in-memory engine and in-memory agents (stand-ins named as such): the controller's cycle against them, step by
 // step. The real engine and agents are in test/fleet/backend.int.test.ts.
 class MemoryEngine implements FleetBackend {
-  workers = new Map<string, BackendWorker & { agent: { state: string; advertised: boolean; jobs: unknown[] } }>();
+  // The agent's side as the server's own body type has it: a field renamed there fails to compile here.
+  workers = new Map<string, BackendWorker & { agent: Pick<AgentStatusBody, 'state' | 'advertised'> & { jobs: unknown[] } }>();
   private next = 0;
   async list(): Promise<BackendWorker[]> {
     return [...this.workers.values()].map(({ agent: _agent, ...w }) => w);
@@ -161,7 +164,7 @@ describe("FleetController and the workers' credentials", () => {
       log,
       agent: async (worker, method, path) => {
         asked.push(`${method} ${path} ${worker.name} ${worker.address} ${worker.tls ? 'https' : 'http'}`);
-        return { status: 200, body: { state: 'running', advertised: true, jobs: [] } };
+        return { status: 200, body: { state: 'running', advertised: true, jobs: [] } satisfies Partial<AgentStatusBody> };
       },
     });
     const snapshot = await fleet.cycle();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { WorkerSpec } from '../../agent/fleet/backend.ts';
+import type { WorkerSpec } from '../../agent/fleet/spec.ts';
 import { byOwnerInTurn, Demand, demandConstraint, type DemandOptions } from '../../agent/fleet/demand.ts';
 
 // The demand reading against stand-in condor_q and classad_eval programs (test/fixtures/condor-tools): HTCondor's

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { specHash, type WorkerSpec } from '../../agent/fleet/backend.ts';
+import { specHash, type WorkerSpec } from '../../agent/fleet/spec.ts';
 import { FleetController } from '../../agent/fleet/controller.ts';
 import { createFleetMetrics, serveFleetMetrics } from '../../agent/fleet/metrics.ts';
 import { promtoolProblems } from '../support/promtool.ts';

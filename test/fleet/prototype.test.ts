@@ -32,6 +32,22 @@ describe("the prototype of a fleet's worker ad", () => {
     expect(ad).not.toHaveProperty('CONDOR_HOST');
   });
 
+  it("reads the spec as the worker does: --attr as yargs takes it (repeated, or several values), --cpus and WN_MEMORY over the container's limits", () => {
+    const ad = prototypeAd(
+      {
+        image: 'i',
+        env: { WN_MEMORY: '8G', CONDOR_HOST: 'cm' },
+        mounts: [],
+        cpus: 8,
+        memoryMiB: 16384,
+        args: ['--cpus', '4', '--attr', 'Rack=A12', 'Zone=north'],
+      },
+      'atlas',
+      'abcdef123456',
+    );
+    expect(ad).toMatchObject({ Cpus: 4, Memory: 8192, Rack: 'A12', Zone: 'north' });
+  });
+
   it("holds only what a real worker has: its name made as a worker's is, the engine host's CPUs and memory where the spec sets none", () => {
     const ad = prototypeAd({ image: 'i', env: { WN_ATTR_Note: 'say "hi"' }, mounts: [], args: [] }, 'wn', '000000000000', {
       cpus: 16,

@@ -65,6 +65,18 @@ describe('the fleet spec file', () => {
     [{ image: 'i', cpus: 0 }, '"cpus" must be a positive number'],
     [{ image: 'i', mounts: '/a:/b' }, '"mounts" must be an array of strings'],
     [{ image: 'i', replicas: 3 }, '"replicas" must be one of'],
+    // What every worker of the spec would refuse at start (exit 2), in the worker's own words.
+    [
+      { image: 'i', env: { WN_ATTR_ContainerImage: 'forged' } },
+      'a worker would refuse this spec (exit 2): WN_ATTR_ContainerImage: ContainerImage is set by wn-agent itself and cannot be overridden',
+    ],
+    [
+      { image: 'i', env: { WN_IDLE_TIMOUT: '5m' } },
+      'a worker would refuse this spec (exit 2): WN_IDLE_TIMOUT: not an option of wn-agent run',
+    ],
+    [{ image: 'i', args: ['--idle-timout', '5m'] }, "a worker would refuse this spec (exit 2): the worker's arguments: Unknown argument"],
+    [{ image: 'i', args: ['--cpus', 'lots'] }, 'a worker would refuse this spec (exit 2): --cpus (WN_CPUS)'],
+    [{ image: 'i', env: { WN_JOB_ISOLATION: 'maybe' } }, 'a worker would refuse this spec (exit 2): --job-isolation (WN_JOB_ISOLATION)'],
   ])('refuses %j naming the file and the field', (raw, message) => {
     expect(() => validateSpec(raw, 'fleet.json')).toThrow(message);
     expect(() => validateSpec(raw, 'fleet.json')).toThrow('--spec fleet.json');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { specHash } from '../../agent/fleet/backend.ts';
+import { specHash } from '../../agent/fleet/spec.ts';
 import { readSpecFile } from '../../agent/fleet/spec-file.ts';
 import { rolloutProgress } from '../../agent/fleet/upgrade.ts';
 import { waitFor } from '../../agent/util/wait.ts';

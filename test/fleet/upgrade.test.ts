@@ -2,7 +2,8 @@ import { chmod, chown, mkdtemp, readFile, readdir, stat, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { specHash, type BackendWorker, type FleetBackend } from '../../agent/fleet/backend.ts';
+import { specHash } from '../../agent/fleet/spec.ts';
+import { type BackendWorker, type FleetBackend } from '../../agent/fleet/backend.ts';
 import { fleetUpgrade } from '../../agent/fleet/command.ts';
 import { readSpecFile, validateSpec } from '../../agent/fleet/spec-file.ts';
 import { parseEnvChanges, rolloutProgress, upgradeSpecFile } from '../../agent/fleet/upgrade.ts';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerBackend, workerContainer } from '../../agent/fleet/backend.ts';
+import { DockerBackend, workerContainer } from '../../agent/fleet/docker-backend.ts';
 import { DockerApi } from '../../agent/fleet/docker.ts';
 import { workerCredentialFiles, type FleetCredentials } from '../../agent/fleet/worker-credentials.ts';
 import { workerToken } from '../../agent/fleet/worker-token.ts';

@@ -200,9 +200,9 @@ describe.skipIf(skip).each(runtimes)('a worker under %s on cgroup v2 (cgroupfs m
     expect(Number(/pid=(\d+)/.exec(String(isoOut))?.[1])).toBeLessThan(50);
     expect(isoOut).toContain('tmp=0');
     expect(isoHistory).toEqual([['4', '0']]);
-    // The agent's own event says the same: the job's PID namespace (pidNamespace) is not the agent's (ownPidNamespace).
+    // The agent's own event says the same: the job's PID namespace (pidNamespace) is not the agent's (agentPidNamespace).
     const started = event('job-started', `${f().clusters.iso}.0`);
-    expect(started).toMatchObject({ separateMountNamespace: true, ownPidNamespace: tiniPid });
+    expect(started).toMatchObject({ separateMountNamespace: true, agentPidNamespace: tiniPid });
     expect(started?.pidNamespace).toBe(inJobNs[0]?.pidns);
   });
 

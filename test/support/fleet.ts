@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { DockerBackend, type WorkerSpec } from '../../agent/fleet/backend.ts';
+import { DockerBackend } from '../../agent/fleet/docker-backend.ts';
+import { type WorkerSpec } from '../../agent/fleet/spec.ts';
 import { httpAgentCall } from '../../agent/fleet/agent-call.ts';
 import { DockerApi } from '../../agent/fleet/docker.ts';
 import { waitFor } from '../../agent/util/wait.ts';
@@ -25,13 +26,18 @@ export class TestFleet {
   token = '';
   private service: ChildProcess | undefined;
 
+  /**
+   * `engineSocket`: a Docker Engine API already served there (a real dockerd) instead of podman's, started here;
+   * its workers are then removed with Debian's docker CLI.
+   */
   constructor(
     prefix: string,
     readonly pool: TestPool = testPool,
+    private readonly options: { engineSocket?: string } = {},
   ) {
     this.name = `${prefix}${this.tag}`;
     this.dir = `/var/tmp/wn-fleet-${this.name}`;
-    this.socket = `${this.dir}/engine.sock`;
+    this.socket = options.engineSocket ?? `${this.dir}/engine.sock`;
     this.controller = `wn-it-fleet-${this.name}`;
     this.backend = new DockerBackend(new DockerApi(this.socket), this.name);
   }
@@ -53,10 +59,11 @@ export class TestFleet {
   async up(spec: WorkerSpec, controllerArgs: readonly string[]): Promise<void> {
     const { pool } = this;
     await mkdir(this.dir, { recursive: true });
-    this.service = spawn('podman', ['system', 'service', '--time=0', `unix://${this.socket}`], {
-      env: { ...process.env, CONTAINERS_CONF: containersConf },
-      stdio: 'ignore',
-    });
+    if (this.options.engineSocket === undefined)
+      this.service = spawn('podman', ['system', 'service', '--time=0', `unix://${this.socket}`], {
+        env: { ...process.env, CONTAINERS_CONF: containersConf },
+        stdio: 'ignore',
+      });
     await waitFor(
       async () => ((await new DockerApi(this.socket).request('GET', '/_ping').catch(() => undefined))?.status === 200 ? true : undefined),
       {
@@ -119,7 +126,9 @@ export class TestFleet {
 
   async down(): Promise<void> {
     await podman(['rm', '-f', this.controller]).catch(() => undefined);
-    for (const w of await this.backend.list().catch(() => [])) await podman(['rm', '-f', w.id]).catch(() => undefined);
+    for (const w of await this.backend.list().catch(() => []))
+      if (this.options.engineSocket === undefined) await podman(['rm', '-f', w.id]).catch(() => undefined);
+      else await run('/usr/bin/docker', ['-H', `unix://${this.socket}`, 'rm', '-f', w.id]);
     this.service?.kill();
     await rm(this.dir, { recursive: true, force: true });
   }
