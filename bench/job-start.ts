@@ -31,7 +31,7 @@ async function jobEnds(worker: Worker): Promise<Record<string, number>> {
 }
 
 /** "11/25/26 06:40:52.123 slot1_1: ..." (D_SUB_SECOND), container time = UTC. */
-function activationTimes(startLog: string): Map<string, number> {
+export function activationTimes(startLog: string): Map<string, number> {
   const bySlot = new Map<string, number>();
   const byJob = new Map<string, number>();
   for (const line of startLog.split('\n')) {
@@ -48,7 +48,7 @@ function activationTimes(startLog: string): Map<string, number> {
 }
 
 /** Per job: from activation to the job's first instruction, in ms. */
-async function startDelays(pool: TestPool, cluster: number, startLog: string): Promise<number[]> {
+export async function startDelays(pool: TestPool, cluster: number, startLog: string): Promise<number[]> {
   const activations = activationTimes(startLog);
   const out = await pool.exec(['sh', '-c', `grep -H . js-${cluster}.*.out || true`], { user: 'submitter' });
   const delays: number[] = [];

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { repoRoot } from '../test/support/exec.ts';
 import { TestPool } from '../test/support/pool.ts';
 import { adminFlood } from './admin-flood.ts';
+import { bigWorker } from './big-worker.ts';
 import { coldStart } from './cold-start.ts';
 import { eventStream } from './events.ts';
 import { fleetBench } from './fleet.ts';
@@ -20,7 +21,20 @@ const only = process.argv
   ?.slice('--only='.length)
   .split(',');
 const sizes = smoke
-  ? { coldStarts: 1, idleS: 5, jobs: 4, clients: 5, eventJobs: 3, workers: 2, collectorAds: 100, fleets: [1], probes: 10, floodS: 8 }
+  ? {
+      coldStarts: 1,
+      idleS: 5,
+      jobs: 4,
+      clients: 5,
+      eventJobs: 3,
+      workers: 2,
+      collectorAds: 100,
+      fleets: [1],
+      probes: 10,
+      floodS: 8,
+      bigConcurrent: 3,
+      bigChurn: 5,
+    }
   : {
       coldStarts: 7,
       idleS: 60,
@@ -32,6 +46,8 @@ const sizes = smoke
       fleets: [1, 5, 20],
       probes: 200,
       floodS: 40,
+      bigConcurrent: 64,
+      bigChurn: Number(process.env.WN_BENCH_BIG_CHURN ?? 2000),
     };
 const pool = new TestPool(smoke ? 'bench-smoke' : 'bench');
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
@@ -80,6 +96,21 @@ async function main(): Promise<void> {
         throw new Error('bench smoke: no job measured, or a placement or attribute recording failed');
       if (smoke && ((js.blackHole.jobEnds.success ?? 0) < js.jobs || js.blackHole.trips > 0))
         throw new Error('bench smoke: the black-hole check did not read every successful job end, or tripped on healthy jobs');
+    }
+    if (wanted('big')) {
+      const big = await bigWorker(pool, sizes.bigConcurrent, sizes.bigChurn);
+      results.bigWorker = big;
+      console.log(
+        `big worker (${big.cpus} CPUs, ${big.concurrent} jobs at once): job start agent p50 ${big.agentMs.p50} p99 ${big.agentMs.p99} ms (n=${big.agentMs.n}), plain p50 ${big.plainMs.p50} p99 ${big.plainMs.p99} ms (n=${big.plainMs.n}); added p50 ${big.addedMs.p50} p99 ${big.addedMs.p99} ms`,
+      );
+      console.log(
+        `  agent CPU per job ${big.cpuPerJobMs.burst} ms (burst), ${big.cpuPerJobMs.churn} ms (churn of ${big.churn.jobs} in ${big.churn.seconds} s); peak VmRSS ${big.peak.rssMiB} MiB, event-loop lag p99 ${big.peak.eventLoopLagP99Ms} ms, ${big.eventsPerSecond} events/s`,
+      );
+      console.log(
+        `  held (fds/job cgroups/inotify watches): before ${JSON.stringify(big.held.before)}, after the burst ${JSON.stringify(big.held.afterBurst)}, after the churn ${JSON.stringify(big.held.afterChurn)}; VmRSS idle ${big.rssMiB.idle} -> after ${big.rssMiB.afterChurn} MiB`,
+      );
+      if (smoke && (big.agentMs.n < 1 || big.held.afterChurn.jobCgroups > big.held.before.jobCgroups))
+        throw new Error('bench smoke: no big-worker job measured, or job cgroups left behind');
     }
     if (wanted('events')) {
       const ev = await eventStream(pool, sizes.clients, sizes.eventJobs);

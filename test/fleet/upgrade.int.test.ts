@@ -55,20 +55,11 @@ describe('wn-agent fleet upgrade against the real pool', () => {
         '',
       ].join('\n'),
     );
-    await waitFor(
-      async () =>
-        (await pool.exec(['condor_q', '-allusers', '-constraint', `ClusterId == ${cluster} && JobStatus == 2`, '-af', 'ProcId']))
-          .trim()
-          .split('\n')
-          .filter(Boolean).length === 2
-          ? true
-          : undefined,
-      {
-        timeoutMs: 120_000,
-        intervalMs: 1000,
-        what: 'two jobs running on the old workers',
-      },
-    );
+    await waitFor(async () => ((await pool.countInQueue(cluster, 'JobStatus == 2')) === 2 ? true : undefined), {
+      timeoutMs: 120_000,
+      intervalMs: 1000,
+      what: 'two jobs running on the old workers',
+    });
 
     // Every worker's own state, sampled from outside the controller for the whole rollout.
     let maxDraining = 0;

@@ -106,6 +106,12 @@ export class TestPool {
     );
   }
 
+  /** How many of a cluster's jobs (any user's) are in condor_q with this constraint now. */
+  async countInQueue(cluster: number, constraint: string): Promise<number> {
+    const out = await this.exec(['condor_q', '-allusers', '-constraint', `ClusterId == ${cluster} && (${constraint})`, '-af', 'ProcId']);
+    return out.trim().split('\n').filter(Boolean).length;
+  }
+
   /** Starts a worker from the built image on the pool's network; returns its container name. */
   async startWorker(options: WorkerOptions = {}): Promise<Worker> {
     const name = options.name ?? `wn-${this.name}-w-${randomBytes(3).toString('hex')}`;
