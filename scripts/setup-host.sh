@@ -35,6 +35,16 @@ if [ "$(id -u)" != 0 ]; then
 fi
 say "installing ${need[*]} with apt-get (one time, about a minute)"
 export DEBIAN_FRONTEND=noninteractive
+# Debian's docker.io and prometheus start their services when installed: dockerd would set the FORWARD chain's policy
+# to DROP and cut podman's networks off, prometheus would take port 9090. Nothing here needs either service (the
+# tests start a private dockerd with iptables off, and Prometheus servers of their own), so service starts are
+# denied for this install (policy-rc.d, honoured by invoke-rc.d and deb-systemd-invoke) unless the host already
+# decides that.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\n# wn-agent setup-host.sh: no service starts during its apt-get install\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends "${need[@]}" uidmap >/dev/null
 say "installed ${need[*]}"
