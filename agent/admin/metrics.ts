@@ -3,7 +3,7 @@ import { collectStandardMetrics } from '../util/standard-metrics.ts';
 import { agentVersion } from '../version.ts';
 import { readiness, type AgentStatus } from './status.ts';
 
-const states = ['starting', 'running', 'draining', 'stopping'] as const;
+const states = ['starting', 'running', 'draining', 'stopping', 'exited'] as const;
 
 /**
  * Prometheus metrics, computed from the agent's status at scrape time (nothing to keep in step). Default Node metrics

@@ -3,7 +3,8 @@ import type { HealthSnapshot } from '../health/state.ts';
 import type { RunningJob } from '../isolation/job-cgroups.ts';
 import type { HostInfo } from './host-info.ts';
 
-export type AgentState = 'starting' | 'running' | 'draining' | 'stopping';
+/** 'exited' once every part is stopped: the summary follows. */
+export type AgentState = 'starting' | 'running' | 'draining' | 'stopping' | 'exited';
 
 export type JobStartStep = 'placement' | 'attributes';
 

@@ -27,7 +27,7 @@ export function executeDiskKiB(statuses: readonly (AgentStatusBody | undefined)[
 export function phaseOf(worker: BackendWorker, status: AgentStatusBody | undefined): WorkerPhase {
   if (!worker.running) return 'gone';
   if (!status) return 'starting';
-  if (status.state === 'draining' || status.state === 'stopping') return 'draining';
+  if (status.state === 'draining' || status.state === 'stopping' || status.state === 'exited') return 'draining';
   if (status.state !== 'running' || status.advertised !== true) return 'starting';
   return (status.jobs?.length ?? 0) > 0 ? 'busy' : 'idle';
 }

@@ -11,7 +11,7 @@ export interface CondorLogRouting {
   recent: RecentLines;
   /** Dynamic slots' sizes as the startd logs them (placement reads them). */
   slotSizes: SlotSizes;
-  health: HealthParts;
+  health: Pick<HealthParts, 'starterLine' | 'reapedStarter' | 'jobEnded'>;
   /** The startd told the collector about itself: the hint that the slot ad is about to be there. */
   onInitialUpdate: () => void;
   /** HTCondor's own OOM kill of a job, by its starter's pid. */

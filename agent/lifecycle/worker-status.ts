@@ -15,8 +15,8 @@ export function workerStatus(parts: {
   startedAt: number;
   steps: JobStartSteps;
   layout: CondorLayout;
-  cvmfs: CvmfsManager;
-  health: HealthParts;
+  cvmfs: Pick<CvmfsManager, 'repos'>;
+  health: Pick<HealthParts, 'status'>;
   idle: IdleClock | undefined;
   isolation: () => RunningIsolation | undefined;
 }): AgentStatus {
