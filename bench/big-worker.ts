@@ -31,7 +31,7 @@ export interface BigWorkerResult {
 }
 
 /** Descriptors, job cgroups (memory hierarchy, below the agent's jobs/) and inotify watches of the agent's process. */
-async function held(worker: Worker): Promise<Held> {
+export async function held(worker: Worker): Promise<Held> {
   const out = await worker.exec([
     'sh',
     '-c',
@@ -47,12 +47,12 @@ async function held(worker: Worker): Promise<Held> {
 }
 
 /** nodejs_eventloop_lag_p99_seconds from the worker's /metrics, in ms. */
-async function eventLoopLagP99Ms(worker: Worker): Promise<number> {
+export async function eventLoopLagP99Ms(worker: Worker): Promise<number> {
   const text = await worker.exec(['node', '-e', 'fetch("http://127.0.0.1:9680/metrics").then(async (r) => console.log(await r.text()))']);
   return Number(/^nodejs_eventloop_lag_p99_seconds ([\d.e+-]+)$/m.exec(text)?.[1]) * 1000;
 }
 
-const submitSleepers = (pool: TestPool, requirements: string, jobs: number, seconds: number): Promise<number> =>
+export const submitSleepers = (pool: TestPool, requirements: string, jobs: number, seconds: number): Promise<number> =>
   pool.submit(
     [
       'executable = /bin/sh',

@@ -13,6 +13,7 @@ import { eventStream } from './events.ts';
 import { fleetBench } from './fleet.ts';
 import { idleFootprint } from './footprint.ts';
 import { jobStart } from './job-start.ts';
+import { longLife } from './long-life.ts';
 import { scale } from './scale.ts';
 
 const smoke = process.argv.includes('--smoke');
@@ -34,6 +35,8 @@ const sizes = smoke
       floodS: 8,
       bigConcurrent: 3,
       bigChurn: 5,
+      lifeJobs: 6,
+      lifeEvery: 3,
     }
   : {
       coldStarts: 7,
@@ -48,6 +51,8 @@ const sizes = smoke
       floodS: 40,
       bigConcurrent: 64,
       bigChurn: Number(process.env.WN_BENCH_BIG_CHURN ?? 2000),
+      lifeJobs: Number(process.env.WN_BENCH_LIFE_JOBS ?? 10_000),
+      lifeEvery: 1000,
     };
 const pool = new TestPool(smoke ? 'bench-smoke' : 'bench');
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
@@ -111,6 +116,18 @@ async function main(): Promise<void> {
       );
       if (smoke && (big.agentMs.n < 1 || big.held.afterChurn.jobCgroups > big.held.before.jobCgroups))
         throw new Error('bench smoke: no big-worker job measured, or job cgroups left behind');
+    }
+    if (wanted('life')) {
+      const life = await longLife(pool, sizes.lifeJobs, sizes.lifeEvery);
+      results.longLife = life;
+      console.log(
+        `long life: ${life.jobs} jobs in ${life.seconds} s; every ${sizes.lifeEvery} jobs (jobs, VmRSS MiB, V8 heap used / total MiB, external MiB, fds, backlog MiB):`,
+      );
+      for (const s of life.samples)
+        console.log(`  ${s.jobs}\t${s.rssMiB}\t${s.heapUsedMiB} / ${s.heapTotalMiB}\t${s.externalMiB}\t${s.fds}\t${s.eventBacklogMiB}`);
+      const last = life.samples.at(-1);
+      if (smoke && (!last || last.jobs < life.jobs || !(last.rssMiB > 0) || !(last.heapUsedMiB > 0) || !(last.eventBacklogMiB >= 0)))
+        throw new Error('bench smoke: the long-lived worker did not finish its jobs, or a sample could not be read');
     }
     if (wanted('events')) {
       const ev = await eventStream(pool, sizes.clients, sizes.eventJobs);

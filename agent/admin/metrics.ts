@@ -12,9 +12,20 @@ const states = ['starting', 'running', 'draining', 'stopping', 'exited'] as cons
 export function createMetrics(
   status: AgentStatus,
   build: { version: string; revision?: string | undefined } = { version: agentVersion },
+  /** The event hub: its replay backlog is the agent's largest bounded buffer, worth watching for growth. */
+  events?: { readonly backlogChars: number },
 ): Registry {
   const registry = new Registry();
   collectStandardMetrics(registry);
+  if (events)
+    new Gauge({
+      name: 'wn_agent_event_backlog_bytes',
+      help: 'JSON characters (about bytes) of the events kept for replay (--event-backlog, at most 16 MiB)',
+      registers: [registry],
+      collect() {
+        this.set(events.backlogChars);
+      },
+    });
   new Gauge({
     name: 'wn_agent_build_info',
     help: 'The agent build (always 1)',

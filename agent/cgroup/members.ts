@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 /** At most this many /proc entries are read in one scan (pid_max is 4M on 64-bit kernels; a container has far fewer). */
@@ -37,7 +38,15 @@ export async function processIsUnder(pid: number, path: string): Promise<boolean
  * for its whole life, where a PID alone can be handed to another process once the first is gone.
  */
 export async function processStartTime(pid: number): Promise<string | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // Read synchronously: the kernel answers /proc/<pid>/stat from the task itself, without the process's memory lock
+  // (unlike cmdline or maps), so it cannot hang; asked for every running starter every poll, a read through the
+  // thread pool cost more than the answer.
+  let stat: string | undefined;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    stat = undefined;
+  }
   // The command name (field 2) is in parentheses and may hold spaces or parentheses: count from the last ')'.
   const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
   return fields?.[19];

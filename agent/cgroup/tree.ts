@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { CgroupDir, CgroupLayout } from './discover.ts';
@@ -92,15 +93,36 @@ export class CgroupTree {
    * `subtreeLimits`, nearest first: the cgroup itself is always there.
    */
   async subtree(relative: string, root = this.roots.get('memory')?.dir ?? this.hierarchies[0]): Promise<string[]> {
-    if (!root) return [];
+    return (await this.walk(relative, root)).dirs;
+  }
+
+  /** subtree(), and whether it is whole: false when the walk stopped at `subtreeLimits` with directories left. */
+  private async walk(relative: string, root: string | undefined): Promise<{ dirs: string[]; complete: boolean }> {
+    if (!root) return { dirs: [], complete: true };
     const found: string[] = [relative];
     let level = [relative];
-    for (let depth = 0; depth < subtreeLimits.maxDepth && level.length > 0 && found.length < subtreeLimits.maxDirs; depth++) {
+    let complete = true;
+    for (let depth = 0; level.length > 0; depth++) {
+      if (depth >= subtreeLimits.maxDepth) {
+        complete = false;
+        break;
+      }
       const next: string[] = [];
       for (const dir of level) {
-        const entries = await readdir(posix.join(root, dir), { withFileTypes: true }).catch(() => []);
+        // Synchronously: cgroupfs answers from the kernel's own tables, never blocking on a disk or a FUSE server,
+        // and a walk is a few directories, where the thread pool's round trip per directory cost more than the read.
+        let entries: Dirent[];
+        try {
+          entries = readdirSync(posix.join(root, dir), { withFileTypes: true });
+        } catch {
+          entries = [];
+        }
         for (const entry of entries) {
-          if (!entry.isDirectory() || found.length >= subtreeLimits.maxDirs) continue;
+          if (!entry.isDirectory()) continue;
+          if (found.length >= subtreeLimits.maxDirs) {
+            complete = false;
+            continue;
+          }
           const child = posix.join(dir, entry.name);
           found.push(child);
           next.push(child);
@@ -108,14 +130,23 @@ export class CgroupTree {
       }
       level = next;
     }
-    return found.reverse();
+    return { dirs: found.reverse(), complete };
   }
 
   /** PIDs in a cgroup and every sub-cgroup of it (v1's cgroup.procs lists only a cgroup's own members). */
   async procsDeep(relative: string): Promise<number[]> {
+    return (await this.procsWalk(relative)).pids;
+  }
+
+  /**
+   * procsDeep(), and whether every sub-cgroup was read: when the walk is whole, a scan of /proc for processes it
+   * could have missed (deeper than the bound) finds nothing more, and is skipped.
+   */
+  async procsWalk(relative: string): Promise<{ pids: number[]; complete: boolean }> {
+    const { dirs, complete } = await this.walk(relative, this.roots.get('memory')?.dir ?? this.hierarchies[0]);
     const pids: number[] = [];
-    for (const dir of await this.subtree(relative)) pids.push(...(await this.procs(dir)));
-    return pids;
+    for (const dir of dirs) pids.push(...(await this.procs(dir)));
+    return { pids, complete };
   }
 
   /**
@@ -155,7 +186,8 @@ export class CgroupTree {
     const dir = this.roots.get('memory')?.dir ?? this.hierarchies[0];
     if (!dir) return [];
     try {
-      const text = await readFile(posix.join(dir, relative, 'cgroup.procs'), 'utf8');
+      // Synchronously, like the walk: a cgroupfs read never blocks.
+      const text = readFileSync(posix.join(dir, relative, 'cgroup.procs'), 'utf8');
       return text.split('\n').filter(Boolean).map(Number);
     } catch {
       return [];

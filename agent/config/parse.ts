@@ -22,6 +22,7 @@ import { readAdminToken } from './admin-token.ts';
 /** What the CLI hands over: strings as typed on the command line or found in WN_* variables. */
 export type { RawOptions } from './run-options.ts';
 import type { RawOptions } from './run-options.ts';
+import { parseListenAddress } from '../util/listen-address.ts';
 
 /** --admin-token or the first line of --admin-token-file (an absolute path), by the one rule of readAdminToken. */
 function adminToken(raw: RawOptions, files: FileReads): string | undefined {
@@ -63,12 +64,10 @@ function optionalDuration(flag: string, value: string | undefined): number | und
 }
 
 function listenAddress(value: string): { host: string; port: number } | undefined {
-  if (value.trim() === '' || value.trim() === 'off') return undefined;
-  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value.trim());
-  const port = Number(match?.[2]);
-  if (!match || port < 1 || port > 65535)
+  const address = parseListenAddress(value);
+  if (address === 'invalid')
     throw configError(`${optionName('admin-listen')}: expected host:port such as 0.0.0.0:9680 (or off), got ${JSON.stringify(value)}`);
-  return { host: (match[1] ?? '').replace(/^\[|\]$/g, ''), port };
+  return address === 'off' ? undefined : address;
 }
 
 /** Repository names as CVMFS knows them: fully qualified, lower case (atlas.cern.ch). */

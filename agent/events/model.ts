@@ -22,9 +22,8 @@ export interface AgentEvent {
 
 /** Turns one pino record (already an object) into an event; `seq` is assigned by the hub. */
 export function toEvent(record: Record<string, unknown>, seq: number): AgentEvent {
-  const { level, time, msg, event, source, ...fields } = record;
-  const rest = { ...fields };
-  delete rest.agent; // "wn-agent" on every line: no news in an event
+  // `agent` ("wn-agent" on every line) is no news in an event.
+  const { level, time, msg, event, source, agent, ...rest } = record;
   const severity = (severities as readonly string[]).includes(String(level)) ? (level as Severity) : 'info';
   const type = typeof event === 'string' ? event : source === 'condor' ? 'condor-log' : 'agent-log';
   return { ...rest, seq, time: String(time ?? new Date().toISOString()), type, severity, msg: String(msg ?? '') };

@@ -14,6 +14,7 @@ import { readSpecFile } from './spec-file.ts';
 import { parseEnvChanges, rolloutProgress, upgradeSpecFile } from './upgrade.ts';
 import { readWorkerTls, type WorkerTls } from './worker-credentials.ts';
 import { waitFor } from '../util/wait.ts';
+import { parseListenAddress } from '../util/listen-address.ts';
 
 /** `wn-agent fleet run|status|upgrade`: the options, validated, and the controller wired to the Docker Engine API backend. */
 export interface FleetConfig {
@@ -133,11 +134,9 @@ export function parseFleetConfig(argv: Record<string, unknown>, env: NodeJS.Proc
 }
 
 function listen(value: string, bad: (flag: string, message: string) => never): { host: string; port: number } | undefined {
-  if (value === 'off') return undefined;
-  const match = /^(.+):(\d{1,5})$/.exec(value);
-  const port = Number(match?.[2]);
-  if (!match?.[1] || port > 65535) return bad('metrics-listen', `expected host:port or off, got ${JSON.stringify(value)}`);
-  return { host: match[1], port };
+  const address = parseListenAddress(value);
+  if (address === 'invalid') return bad('metrics-listen', `expected host:port (port 1-65535) or off, got ${JSON.stringify(value)}`);
+  return address === 'off' ? undefined : address;
 }
 
 export function fleetController(config: FleetConfig, log: Logger): FleetController {

@@ -1,4 +1,5 @@
-import { readFile, readlink, writeFile } from 'node:fs/promises';
+import { readlinkSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { jobLimits, limitWrites, type JobLimitOptions, type JobLimits, type LimitWrite } from '../cgroup/job-limits.ts';
 import type { CgroupTree } from '../cgroup/tree.ts';
@@ -74,8 +75,22 @@ export interface JobCgroupsInput {
 
 const jobIdOf = (executeDir: string, starterPid: number): Promise<string | undefined> => jobIdIn(join(executeDir, `dir_${starterPid}`));
 
-const nsLink = (pid: number | 'self', ns: 'pid' | 'mnt'): Promise<string | undefined> =>
-  readlink(`/proc/${pid}/ns/${ns}`).catch(() => undefined);
+/**
+ * A process's namespace, read synchronously: a procfs link the kernel answers from the task, never blocking. The
+ * agent's own namespaces are read once (it never changes them).
+ */
+const nsLink = (pid: number | 'self', ns: 'pid' | 'mnt'): string | undefined => {
+  if (pid === 'self') return (ownNs[ns] ??= readNs(pid, ns));
+  return readNs(pid, ns);
+};
+const ownNs: { pid?: string | undefined; mnt?: string | undefined } = {};
+const readNs = (pid: number | 'self', ns: 'pid' | 'mnt'): string | undefined => {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/${ns}`);
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * One cgroup per running job under jobs/, limits from the job's slot, proof that the job is inside it and in its own
@@ -284,8 +299,10 @@ export class JobCgroups {
             `${job.slot}: ${job.cgroup} still cannot be removed 10 s after its starter ended; trying every 30 s`,
           );
         // The starter is gone: whatever is still in the job's cgroups, at any depth, is left over.
-        const pids = await this.tree.procsDeep(job.cgroup);
-        const left = job.procPath ? [...new Set([...pids, ...(await processesUnder(job.procPath))])] : pids;
+        // /proc is scanned as well only when the walk stopped at its bound: a scan per job's end, over every process
+        // of the container, cost more than all the rest of the agent's work for a short job.
+        const { pids, complete } = await this.tree.procsWalk(job.cgroup);
+        const left = job.procPath && !complete ? [...new Set([...pids, ...(await processesUnder(job.procPath))])] : pids;
         if (left.length === 0) await this.finish(job);
         else await this.killLeftovers(job, left);
       } catch (error) {
@@ -355,11 +372,11 @@ export class JobCgroups {
 
   private async verifyNow(job: RunningJob, known?: number[]): Promise<void> {
     const pids = known ?? (await this.tree.procsDeep(job.cgroup));
-    const [ownPid, ownMnt] = await Promise.all([nsLink('self', 'pid'), nsLink('self', 'mnt')]);
+    const [ownPid, ownMnt] = [nsLink('self', 'pid'), nsLink('self', 'mnt')];
     const inJob: { pid: number; pidNs?: string; mntNs?: string }[] = [];
     for (const pid of pids) {
       if (pid === job.starterPid) continue;
-      const [pidNs, mntNs] = await Promise.all([nsLink(pid, 'pid'), nsLink(pid, 'mnt')]);
+      const [pidNs, mntNs] = [nsLink(pid, 'pid'), nsLink(pid, 'mnt')];
       inJob.push({ pid, ...(pidNs ? { pidNs } : {}), ...(mntNs ? { mntNs } : {}) });
     }
     // Without PID namespaces (--job-pid-namespaces false) the job's own processes are what is looked for.

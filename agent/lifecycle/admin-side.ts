@@ -53,7 +53,7 @@ export async function startAdminSide(options: {
     listen: config.adminListen,
     socketPath: agentPaths.adminSocket,
     status,
-    metrics: createMetrics(status, { version: agentVersion, revision: options.revision }),
+    metrics: createMetrics(status, { version: agentVersion, revision: options.revision }, options.hub),
     onAuthFailure,
     onDrain: options.onDrain,
   });

@@ -23,6 +23,41 @@ export interface CondorLogRouting {
 const oomLine = /^\(pid:(\d+)\) Process pid \d+ was OOM killed$/;
 /** The CVMFS and health cron jobs start every 2 s; their start lines are routine, kept at debug. */
 const routineCronLine = /^STARTD_CRON job WN(CVMFS|HEALTH) started/;
+/**
+ * What every job's starter writes the same way, whatever the job: its start-up banner and configuration sources, its
+ * sockets, and the cgroup checks (about 25 of its ~55 lines per job). Kept at debug: on a 64-core node running short
+ * jobs they would be most of the log, and cost the agent CPU for every job. The lines that say something about the
+ * job (its ID, user, wrapper, exit, errors) stay at info.
+ */
+const routineStarterLine = new RegExp(
+  [
+    String.raw`\*{20,}$`, // the banner's frame (not "**** condor_starter ... EXITING WITH STATUS")
+    String.raw`\*\* `, // the banner
+    'Using (local )?config sources?:',
+    '   /', // the config sources, one per line
+    'config Macros = ',
+    'CLASSAD_CACHING is ',
+    'Daemon Log is logging: ',
+    'SharedPortEndpoint: waiting for connections',
+    'DaemonCore: (private )?command socket at ',
+    String.raw`\s+Cgroup \S+ is useable$`,
+    String.raw`Checking to see if \S+ is a writeable cgroup$`,
+  ]
+    .map((start) => `^(?:\\(pid:\\d+\\) )?${start}`)
+    .join('|'),
+);
+
+/**
+ * The level a forwarded line is logged at: HTCondor's trouble words (ERROR, WARNING) as they are; routine lines at
+ * debug (--log-level debug shows them): the cron starts, every starter's boilerplate, and all of condor_procd's
+ * bookkeeping (its snapshots and process-family registrations, ~18 lines per job).
+ */
+export function forwardedLevel(daemon: string, level: 'info' | 'warn' | 'error', msg: string): 'debug' | 'info' | 'warn' | 'error' {
+  if (level !== 'info') return level;
+  if (daemon === 'procd') return 'debug';
+  if (daemon === 'starter') return routineStarterLine.test(msg) ? 'debug' : 'info';
+  return routineCronLine.test(msg) ? 'debug' : 'info';
+}
 
 /**
  * What the agent does with each line of HTCondor's daemon logs: it learns from some (slot sizes, the initial update,
@@ -51,7 +86,7 @@ export function condorLogRouter(routing: CondorLogRouting): (entry: ForwardedLin
       health.starterLine(parsed.msg);
     }
     recent.push(`${entry.file}: ${entry.line}`);
-    const level = routineCronLine.test(parsed.msg) ? 'debug' : parsed.level;
+    const level = forwardedLevel(entry.daemon, parsed.level, parsed.msg);
     log[level]({ source: 'condor', daemon: entry.daemon, slot: entry.slot, condorTime: parsed.condorTime }, parsed.msg);
   };
 }

@@ -1,4 +1,3 @@
-import type { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/options.ts';
 
@@ -14,7 +13,7 @@ export interface AgentLog {
  * JSON lines on stdout: the agent's own lines and forwarded HTCondor lines alike, so a container log store gets one
  * format. Asynchronous writes keep a slow log reader from stalling the agent; flush() before exit loses nothing.
  */
-export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, fd = 1, tap?: Writable): AgentLog {
+export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, fd = 1, tap?: { write(line: string): void }): AgentLog {
   const destination = pino.destination({ dest: fd, sync: false, minLength: 0 });
   const streams = tap
     ? pino.multistream([

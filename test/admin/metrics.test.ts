@@ -1,3 +1,4 @@
+import { EventHub } from '../../agent/events/hub.ts';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../agent/admin/metrics.ts';
 import { JobStartSteps, type AgentStatus } from '../../agent/admin/status.ts';
@@ -27,6 +28,16 @@ const status: AgentStatus = {
 };
 
 describe('the agent metrics, named by Prometheus rules', () => {
+  it("the event backlog's size, from the hub, at scrape time", async () => {
+    const hub = new EventHub(100);
+    const registry = createMetrics(status, { version: 't' }, hub);
+    expect(await registry.metrics()).toMatch(/^wn_agent_event_backlog_bytes 0$/m);
+    hub.publish({ level: 'info', msg: 'x'.repeat(1000) });
+    const bytes = Number(/^wn_agent_event_backlog_bytes (\d+)$/m.exec(await registry.metrics())?.[1]);
+    expect(bytes).toBe(hub.backlogChars);
+    expect(bytes).toBeGreaterThan(1000);
+  });
+
   it('counters end in _total, the unit comes last, jobs by slot (no label per job), standard process and nodejs names, build info', async () => {
     const text = await createMetrics(status, { version: '1.2.3', revision: 'abc' }).metrics();
     expect(text).toMatch(/^wn_agent_build_info\{version="1.2.3",revision="abc"\} 1$/m);

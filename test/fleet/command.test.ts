@@ -66,7 +66,9 @@ describe('wn-agent fleet options', () => {
     [{ interval: 'soon' }, '--interval: expected a duration'],
     [{ name: 'Fleet One' }, '--name: lower-case letters'],
     [{ adminTokenFile: '/nonexistent/token' }, '--admin-token-file: cannot read /nonexistent/token'],
-    [{ metricsListen: '9681' }, '--metrics-listen: expected host:port or off'],
+    [{ metricsListen: '9681' }, '--metrics-listen: expected host:port (port 1-65535) or off'],
+    // The same rule as the agent's --admin-listen: port 0 (any free port) is no address a scraper can be told.
+    [{ metricsListen: '0.0.0.0:0' }, '--metrics-listen: expected host:port (port 1-65535) or off'],
     [{ workerPrivileges: 'root' }, '--worker-privileges: one of auto, capabilities, privileged, got "root"'],
     [{ ownerDemandCap: '0' }, '--owner-demand-cap: must be at least 1'],
     [{ ownerDemandCap: 'lots' }, '--owner-demand-cap: expected a whole number'],
