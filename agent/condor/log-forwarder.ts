@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { PollLoop } from '../util/poll-loop.ts';
 import { daemonLogFile, type DaemonLogFile } from './log-line.ts';
@@ -20,7 +21,11 @@ interface FileState {
   source: DaemonLogFile;
 }
 
-const maxReadPerPoll = 1 << 20;
+/**
+ * At most this many bytes of one file per look: the reads are synchronous, so a log that grew by many MB while the
+ * agent was busy is read a MiB at a time, with the event loop free in between (probes, placements, the admin API).
+ */
+const maxReadPerLook = 1 << 20;
 /** One buffer for every read: each read's bytes are decoded into a string before the next read. */
 const readBuffer = Buffer.allocUnsafe(1 << 16);
 /** daemonLogFile() per name, once: the directory's names are looked at on every sweep and every inotify event. */
@@ -104,7 +109,7 @@ export class LogForwarder {
     this.stopped = true;
     this.watcher?.close();
     await this.loop.stop();
-    this.poll();
+    await this.flush();
     for (const [file, state] of this.files) {
       if (state.partial) this.onLine({ ...state.source, file, line: capped(state.partial, state.dropped) });
       state.partial = '';
@@ -124,16 +129,14 @@ export class LogForwarder {
    * Reads everything written so far, now; with a file name, only that file (placement reads StartLog to its end
    * before it looks up a slot's size, and must not wait behind a burst of StarterLog lines).
    */
-  flush(file?: string): Promise<void> {
-    // On a microtask, not at once: a line handler that flushes (the startd reaped a starter) runs inside a read, and a
-    // read of the same file within it would forward lines out of order.
-    return Promise.resolve().then(() => {
-      if (file === undefined) this.poll();
-      else {
-        const source = sourceOf(file);
-        if (source) this.readFile(file, source);
-      }
-    });
+  async flush(file?: string): Promise<void> {
+    // Not at once: a line handler that flushes (the startd reaped a starter) runs inside a read, and a read of the same
+    // file within it would forward lines out of order.
+    await Promise.resolve();
+    for (const name of file === undefined ? this.list() : [file]) {
+      const source = sourceOf(name);
+      if (source) while (this.readFile(name, source)) await nextTurn();
+    }
   }
 
   /** The files inotify named, or all of them when a sweep is due. */
@@ -143,42 +146,43 @@ export class LogForwarder {
       this.sweepDue = false;
       this.lastSweep = now;
       this.named.clear();
-      this.poll();
+      this.readEach(this.list());
       return;
     }
     const names = [...this.named].sort();
     this.named.clear();
-    for (const name of names) {
-      const source = sourceOf(name);
-      if (source) this.readFile(name, source);
-    }
+    this.readEach(names);
   }
 
-  /** Every daemon log in the directory. */
-  private poll(): void {
-    for (const name of this.list()) {
+  /** One look at each file; a file with more left than one look reads is looked at again on the next tick. */
+  private readEach(names: readonly string[]): void {
+    for (const name of names) {
       const source = sourceOf(name);
-      if (source) this.readFile(name, source);
+      if (source && this.readFile(name, source)) {
+        this.named.add(name);
+        this.loop.trigger();
+      }
     }
   }
 
   /**
    * Reads a file's new lines synchronously: the LOG directory is the container's own local disk, and a read of a few
    * kB costs a few microseconds, where the same through the thread pool (stat, open, fstat, read, close: five round
-   * trips) was most of the forwarder's cost per job. One read at a time, by construction: nothing here awaits.
+   * trips) was most of the forwarder's cost per job. One read at a time, by construction: nothing here awaits. At most
+   * `maxReadPerLook` bytes; true when more is left.
    */
-  private readFile(name: string, source: DaemonLogFile): void {
+  private readFile(name: string, source: DaemonLogFile): boolean {
     const path = join(this.dir, name);
     const known = this.files.get(name);
     if (known) {
       const info = statSync(path, { throwIfNoEntry: false });
-      if (info && info.ino === known.ino && info.size === known.offset) return;
+      if (info && info.ino === known.ino && info.size === known.offset) return false;
     }
     let fd: number;
     try {
       fd = openSync(path, 'r');
     } catch {
-      return;
+      return false;
     }
     try {
       const info = fstatSync(fd);
@@ -187,8 +191,9 @@ export class LogForwarder {
         state = { ino: info.ino, offset: 0, partial: '', decoder: new StringDecoder('utf8'), source };
         this.files.set(name, state);
       }
-      while (state.offset < info.size) {
-        const length = Math.min(info.size - state.offset, maxReadPerPoll, readBuffer.length);
+      const end = Math.min(info.size, state.offset + maxReadPerLook);
+      while (state.offset < end) {
+        const length = Math.min(end - state.offset, readBuffer.length);
         const bytesRead = readSync(fd, readBuffer, 0, length, state.offset);
         if (bytesRead === 0) break;
         state.offset += bytesRead;
@@ -205,8 +210,9 @@ export class LogForwarder {
         if (rest.length > maxForwardedLineChars + 1) state.dropped = (state.dropped ?? 0) + rest.length - maxForwardedLineChars - 1;
         state.partial = rest.slice(0, maxForwardedLineChars + 1);
       }
+      return state.offset < info.size;
     } catch {
-      // a read error: the next look tries again from the same offset
+      return false; // a read error: the next look tries again from the same offset
     } finally {
       closeSync(fd);
     }

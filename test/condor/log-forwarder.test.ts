@@ -59,6 +59,20 @@ describe('LogForwarder', () => {
     expect(all.filter((l) => l.startsWith('starter/'))).toEqual(Array.from({ length: 20 }, (_, i) => `starter/slot1_1: starter ${i}`));
   });
 
+  it('reads a log that grew by megabytes a MiB at a time, the event loop free in between, and forwards every line once', async () => {
+    forwarder = new LogForwarder(dir, (line) => seen.push(line), 60_000);
+    await forwarder.start();
+    const count = 40_000; // about 3.5 MiB
+    await writeFile(join(dir, 'StarterLog.slot1_1'), Array.from({ length: count }, (_, i) => `line ${i} ${'x'.repeat(80)}\n`).join(''));
+    let turns = 0;
+    const counting = setInterval(() => (turns += 1), 0);
+    await forwarder.flush('StarterLog.slot1_1');
+    clearInterval(counting);
+    expect(seen).toHaveLength(count);
+    expect(seen.at(-1)?.line).toBe(`line ${count - 1} ${'x'.repeat(80)}`);
+    expect(turns).toBeGreaterThan(0); // timers ran while the file was read
+  });
+
   it('holds back a partial line until its newline arrives, and keeps a split UTF-8 character whole', async () => {
     forwarder = new LogForwarder(dir, (line) => seen.push(line), 10);
     await forwarder.start();
