@@ -131,6 +131,8 @@ function fakeWorker(script: Script = {}, configChange: Partial<ReturnType<typeof
 }
 
 const stops = (calls: string[]) => calls.filter((call) => call.startsWith('stop '));
+/** Every part the fakes start, stopped last started first, CVMFS last (condor_master had stopped already). */
+const everyPartStopped = ['stop admin', 'stop job-start server', 'stop log forwarder', 'stop health', 'stop job firewall', 'stop cvmfs'];
 
 describe('Worker (fake parts)', () => {
   it('runs the phases in order, drains on a drain request, stops every part in reverse and exits 0', async () => {
@@ -154,14 +156,7 @@ describe('Worker (fake parts)', () => {
       'job-start server',
       'admin',
     ]);
-    expect(stops(w.calls)).toEqual([
-      'stop admin',
-      'stop job-start server',
-      'stop log forwarder',
-      'stop health',
-      'stop job firewall',
-      'stop cvmfs',
-    ]);
+    expect(stops(w.calls)).toEqual(everyPartStopped);
     expect(w.worker.status.state).toBe('exited');
   });
 
@@ -242,14 +237,7 @@ describe('Worker (fake parts)', () => {
     await w.event('startd-advertised');
     w.hooks.onDrain?.(undefined);
     expect((await w.running).exitCode).toBe(ExitCode.ok);
-    expect(stops(w.calls)).toEqual([
-      'stop admin',
-      'stop job-start server',
-      'stop log forwarder',
-      'stop health',
-      'stop job firewall',
-      'stop cvmfs',
-    ]);
+    expect(stops(w.calls)).toEqual(everyPartStopped);
     expect(w.events.find((e) => e.event === 'stop-failed')).toMatchObject({ part: 'admin', error: 'EBUSY' });
   });
 });
