@@ -1,6 +1,5 @@
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { readScratchFile } from './scratch.ts';
 
 /** What the starter writes into the job's scratch directory for its Chirp server: "<host> <port> <cookie>". */
 export interface ChirpEndpoint {
@@ -88,7 +87,5 @@ export async function setJobAttributesDelayed(
     : { failed, error: `chirp answered ${failed.map((n) => `${n}: ${results[names.indexOf(n) + 1] ?? 'nothing'}`).join(', ')}` };
 }
 
-/** The starter's `.chirp.config` in a job's scratch directory, read as untrusted input. */
-export async function readChirpConfig(scratch: string): Promise<ChirpEndpoint> {
-  return parseChirpConfig(await readScratchFile(scratch, '.chirp.config', 4096));
-}
+/** The starter's `.chirp.config` in a job's scratch directory is one short line. */
+export const maxChirpConfigBytes = 4096;

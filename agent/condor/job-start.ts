@@ -2,8 +2,8 @@ import { mkdir, chmod, readFile } from 'node:fs/promises';
 import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { classAdString } from './classad.ts';
-import { readChirpConfig, setJobAttributesDelayed } from './chirp.ts';
-import { jobIdIn } from './scratch.ts';
+import { maxChirpConfigBytes, parseChirpConfig, setJobAttributesDelayed } from './chirp.ts';
+import { jobIdFromAd, maxJobAdBytes, readScratchFiles } from './scratch.ts';
 import { answerFifo, FifoServer } from '../util/fifo-server.ts';
 import { Limiter } from '../util/limiter.ts';
 import { Tally } from '../util/tally.ts';
@@ -56,6 +56,12 @@ export interface JobStartOptions {
   reportIntervalMs?: number;
 }
 
+/** What recording gave for one starter: the job's ID and the attributes Chirp did not take. */
+interface Recorded {
+  jobId: string | undefined;
+  outcome: { failed: string[]; error?: string };
+}
+
 /** A starter's request: 'checking' until its reply FIFO is seen, then 'served' for the starter's life. */
 interface Served {
   phase: 'checking' | 'served';
@@ -73,13 +79,17 @@ export const jobStartLimits = {
   servedBeforePrune: 256,
   /** The whole Chirp exchange with a starter. */
   chirpTimeoutMs: 5000,
+  /** Starters whose attributes were recorded ahead of their job wrapper's request, at most (one per running starter). */
+  maxEarly: 1024,
 } as const;
 
 /**
  * Records the traceability attributes in every job's ad before the job runs. The job wrapper writes its scratch
  * directory into `requests` and waits on `<scratch>/.wn-agent-reply`; the agent reads the starter's chirp address
- * from the scratch directory, sets every attribute over one Chirp connection and answers. The job never waits more
- * than the chirp timeout, and runs whatever the outcome (a failure is logged, never fatal to the job).
+ * from the scratch directory, sets every attribute over one Chirp connection and answers. Usually the attributes
+ * were already recorded when the starter's log said its Chirp server was up (prepare()), and the answer is at once.
+ * The job never waits more than the chirp timeout, and runs whatever the outcome (a failure is logged, never fatal
+ * to the job).
  *
  * Every job can write to `requests`, so every line is untrusted: it is served only when it names the scratch
  * directory of a starter this worker runs, that holds the wrapper's reply FIFO, and only once per starter. What the
@@ -93,6 +103,8 @@ export class JobStartServer {
   /** The attributes as ClassAd string literals, as Chirp sends them. */
   private readonly ads: Record<string, string>;
   private readonly served = new Map<number, Served>();
+  /** Recordings begun before the job wrapper asked (prepare()), by starter PID, until the wrapper asks or the starter is gone. */
+  private readonly early = new Map<number, Promise<Recorded>>();
   private readonly limiter: Limiter;
   private readonly dropped: Tally;
   private pruning = false;
@@ -135,6 +147,48 @@ export class JobStartServer {
   /** The starter is gone: its PID may come back as another starter's. */
   forget(starterPid: number): void {
     this.served.delete(starterPid);
+    this.early.delete(starterPid);
+  }
+
+  /**
+   * This starter's Chirp server is up (its log said so, before it fetched the job's input): the attributes are recorded
+   * now, so that the job wrapper's request later finds them recorded. Otherwise the job waits for a starter that is
+   * busy spawning it (HTCondor makes the job's cgroups before its event loop answers Chirp again: ~10 ms). Only for a
+   * starter this worker placed; the wrapper's request still decides that a job starts, and a recording that failed here
+   * is done again then.
+   */
+  prepare(starterPid: number): void {
+    if (this.early.has(starterPid) || this.served.has(starterPid) || this.early.size >= jobStartLimits.maxEarly) return;
+    if (this.options.isStarter(starterPid) !== true) return;
+    if (this.early.size > jobStartLimits.servedBeforePrune) void this.prune();
+    this.early.set(starterPid, this.record(join(this.options.executeDir, `dir_${starterPid}`)));
+  }
+
+  /** The job's ID (.job.ad) and the attributes over one Chirp connection (.chirp.config); never rejects. */
+  private async record(scratch: string): Promise<Recorded> {
+    const failed = (error: unknown) => ({ failed: Object.keys(this.ads), error: (error as Error).message });
+    try {
+      const [ad, chirp] = await readScratchFiles(scratch, [
+        { name: '.job.ad', maxBytes: maxJobAdBytes },
+        { name: '.chirp.config', maxBytes: maxChirpConfigBytes },
+      ]);
+      const jobId = typeof ad === 'string' ? jobIdFromAd(ad) : undefined;
+      if (typeof chirp !== 'string') return { jobId, outcome: failed(chirp) };
+      const chirpTimeoutMs = this.options.chirpTimeoutMs ?? jobStartLimits.chirpTimeoutMs;
+      const outcome = await setJobAttributesDelayed(parseChirpConfig(chirp), this.ads, chirpTimeoutMs).catch(failed);
+      return { jobId, outcome };
+    } catch (error) {
+      return { jobId: undefined, outcome: failed(error) };
+    }
+  }
+
+  /** The early recording when it gave everything, else a recording now. */
+  private async recorded(pid: number, scratch: string): Promise<Recorded> {
+    const early = this.early.get(pid);
+    this.early.delete(pid);
+    const done = await early;
+    if (done && done.outcome.failed.length === 0 && done.jobId !== undefined) return done;
+    return this.record(scratch);
   }
 
   /** Starters that are gone, where nobody said so with forget() (no isolation): their PIDs may come back. */
@@ -144,6 +198,7 @@ export class JobStartServer {
     try {
       for (const [pid, entry] of [...this.served])
         if (entry.phase === 'served' && !(await this.options.isStarter(pid))) this.served.delete(pid);
+      for (const pid of [...this.early.keys()]) if (!(await this.options.isStarter(pid))) this.early.delete(pid);
     } finally {
       this.pruning = false;
     }
@@ -168,7 +223,7 @@ export class JobStartServer {
     if (starter === false) return this.drop('not-a-starter');
     const entry: Served = { phase: 'checking', again: false };
     this.served.set(pid, entry);
-    if (this.served.size > jobStartLimits.servedBeforePrune) void this.prune();
+    if (this.served.size > jobStartLimits.servedBeforePrune || this.early.size > jobStartLimits.servedBeforePrune) void this.prune();
     const began = process.hrtime.bigint();
     const work = this.limiter.tryRun(async () => {
       if (!(await starter)) {
@@ -199,13 +254,9 @@ export class JobStartServer {
       }
     }
     entry.phase = 'served';
-    const chirpTimeoutMs = this.options.chirpTimeoutMs ?? jobStartLimits.chirpTimeoutMs;
-    const [jobId, , outcome] = await Promise.all([
-      jobIdIn(scratch),
+    const [{ jobId, outcome }] = await Promise.all([
+      this.recorded(pid, scratch),
       (this.options.ready?.(pid) ?? Promise.resolve()).catch(() => undefined),
-      readChirpConfig(scratch)
-        .then((endpoint) => setJobAttributesDelayed(endpoint, this.ads, chirpTimeoutMs))
-        .catch((error: unknown) => ({ failed: Object.keys(this.ads), error: (error as Error).message })),
     ]);
     const failedAnswer = await answerFifo(join(scratch, replyFifoName), 'ok\n');
     if (failedAnswer) this.options.onProblem('cannot answer the job wrapper', { starterPid: pid, code: failedAnswer });

@@ -27,14 +27,36 @@ export async function readScratchFile(scratch: string, name: string, maxBytes: n
   return readUntrustedFile(join(scratch, name), { maxBytes, timeoutMs, owners: [...owners, 0] });
 }
 
+/**
+ * Several files of one scratch directory, read as untrusted input after one check of the directory (the job-start
+ * path reads two): each one's text, or the error that kept it.
+ */
+export async function readScratchFiles(
+  scratch: string,
+  files: readonly { name: string; maxBytes: number }[],
+  timeoutMs = 2000,
+): Promise<(string | Error)[]> {
+  const owners = [...(await checkScratch(scratch)), 0];
+  return Promise.all(
+    files.map(({ name, maxBytes }) =>
+      readUntrustedFile(join(scratch, name), { maxBytes, timeoutMs, owners }).catch((error: unknown) => error as Error),
+    ),
+  );
+}
+
 /** A job ad with a large environment runs to a few hundred KiB; only ClusterId and ProcId are wanted. */
-const maxJobAdBytes = 1 << 20;
+export const maxJobAdBytes = 1 << 20;
+
+/** "Cluster.Proc" from the text of a job ad, or undefined. */
+export function jobIdFromAd(text: string): string | undefined {
+  // The job can rewrite its own .job.ad: an ID is validated, not merely parsed (it reaches events, logs and /v1/status).
+  const cluster = /^ClusterId = ([1-9]\d{0,9}|0)$/m.exec(text)?.[1];
+  const proc = /^ProcId = (\d{1,6})$/m.exec(text)?.[1];
+  return cluster && proc ? `${cluster}.${proc}` : undefined;
+}
 
 /** "Cluster.Proc" from the starter's copy of the job ad, or undefined when it cannot be read. */
 export async function jobIdIn(scratch: string): Promise<string | undefined> {
   const text = await readScratchFile(scratch, '.job.ad', maxJobAdBytes).catch(() => undefined);
-  // The job can rewrite its own .job.ad: an ID is validated, not merely parsed (it reaches events, logs and /v1/status).
-  const cluster = text && /^ClusterId = ([1-9]\d{0,9}|0)$/m.exec(text)?.[1];
-  const proc = text && /^ProcId = (\d{1,6})$/m.exec(text)?.[1];
-  return cluster && proc ? `${cluster}.${proc}` : undefined;
+  return text === undefined ? undefined : jobIdFromAd(text);
 }

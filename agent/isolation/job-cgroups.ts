@@ -266,6 +266,13 @@ export class JobCgroups {
     return false;
   }
 
+  /** The starter placed last for this slot (a slot's name comes back with each claim), or undefined. */
+  starterOf(slot: string): number | undefined {
+    let found: RunningJob | undefined;
+    for (const job of this.jobs.values()) if (job.slot === slot && (!found || job.placedAt >= found.placedAt)) found = job;
+    return found?.starterPid;
+  }
+
   /** Settles when the starter's cgroup has its dynamic slot's limits (or kept the wider ones): the job may start. */
   async sized(starterPid: number): Promise<void> {
     for (const job of this.jobs.values()) if (job.starterPid === starterPid) await job.sized;

@@ -16,11 +16,15 @@ export interface CondorLogRouting {
   onInitialUpdate: () => void;
   /** HTCondor's own OOM kill of a job, by its starter's pid. */
   onOomKill: (starterPid: number) => void;
+  /** A slot's starter has its Chirp server up (before it fetches the job's input and spawns the job). */
+  onChirpReady?: (slot: string) => void;
   /** Reads every daemon log to its end (the forwarder's flush). */
   flush: () => Promise<void>;
 }
 
 const oomLine = /^\(pid:(\d+)\) Process pid \d+ was OOM killed$/;
+/** HTCondor's starter (jic_shadow.cpp, D_ALWAYS) once it has written .chirp.config and listens for Chirp. */
+const chirpReadyLine = /^(?:\(pid:\d+\) )?Initialized IO Proxy\.$/;
 /** The CVMFS and health cron jobs start every 2 s; their start lines are routine, kept at debug. */
 const routineCronLine = /^STARTD_CRON job WN(CVMFS|HEALTH) started/;
 /**
@@ -83,6 +87,7 @@ export function condorLogRouter(routing: CondorLogRouting): (entry: ForwardedLin
       // HTCondor's own OOM detection, in its nested job cgroup (on v1 the kill is counted there, not in the slot's).
       const oom = oomLine.exec(parsed.msg);
       if (oom) routing.onOomKill(Number(oom[1]));
+      else if (entry.slot && chirpReadyLine.test(parsed.msg)) routing.onChirpReady?.(entry.slot);
       health.starterLine(parsed.msg);
     }
     recent.push(`${entry.file}: ${entry.line}`);

@@ -28,7 +28,7 @@ type DrainOptions = Parameters<typeof drain>[0];
 /** The parts of HTCondor's supervision the worker's phases use. */
 export type SupervisorPart = Pick<MasterSupervisor, 'failed' | 'stop'> & { readonly current: { readonly state: string } };
 export type ForwarderPart = Pick<LogForwarder, 'start' | 'stop' | 'flush'>;
-export type JobStartPart = Pick<JobStartServer, 'start' | 'stop' | 'forget'>;
+export type JobStartPart = Pick<JobStartServer, 'start' | 'stop' | 'forget' | 'prepare'>;
 export type CvmfsPart = Pick<CvmfsManager, 'start' | 'stop' | 'configured' | 'adFile' | 'repos'>;
 export type HealthPart = Pick<HealthParts, 'start' | 'stop' | 'adFile' | 'status' | 'starterLine' | 'reapedStarter' | 'jobEnded'>;
 export type AdminPart = { admin: Pick<AdminSide['admin'], 'close'>; authFailures: Pick<AdminSide['authFailures'], 'stop'> };

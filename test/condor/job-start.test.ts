@@ -112,6 +112,38 @@ describe('JobStartServer with the real job wrapper', () => {
     expect(t.problems).toEqual([]);
   });
 
+  it("records the attributes as soon as the starter's Chirp server is up, so the job's request is answered without a second exchange", async () => {
+    const t = await setup();
+    const { port, received } = await chirpStandIn();
+    serve(t, { ChirpContainerId: 'c-1' }, [4545]);
+    await server?.start();
+    const scratch = await scratchDir(t.execute, 4545, port);
+    server?.prepare(4545);
+    server?.prepare(4545); // the log line read twice (a flush and a tick): one exchange
+    server?.prepare(999); // not a starter of this worker: nothing
+    await waitFor(async () => (received.length === 2 ? true : undefined), { timeoutMs: 2000, intervalMs: 10, what: 'early chirp' });
+    expect(t.starts).toEqual([]); // no job start counted before the job wrapper asks
+    const { stdout } = await run(t.wrapper, ['/bin/echo', 'ran'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: scratch } });
+    expect(stdout).toBe('ran\n');
+    await waitFor(async () => (t.starts.length === 1 ? true : undefined), { timeoutMs: 2000, intervalMs: 10, what: 'job start' });
+    expect(received).toEqual(['cookie s3cret', 'set_job_attr_delayed ChirpContainerId "c-1"']);
+    expect(t.starts[0]).toMatchObject({ jobId: '42.7', starterPid: 4545, failed: [] });
+  });
+
+  it("records again at the job wrapper's request when the early recording failed", async () => {
+    const t = await setup();
+    const { port, received } = await chirpStandIn();
+    serve(t, { ChirpContainerId: 'c-2' }, [4646]);
+    await server?.start();
+    const scratch = await scratchDir(t.execute, 4646); // .chirp.config not there yet: the early recording fails
+    server?.prepare(4646);
+    await writeFile(join(scratch, '.chirp.config'), `127.0.0.1 ${port} s3cret\n`);
+    await run(t.wrapper, ['/bin/true'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: scratch } });
+    await waitFor(async () => (t.starts.length === 1 ? true : undefined), { timeoutMs: 2000, intervalMs: 10, what: 'job start' });
+    expect(received).toEqual(['cookie s3cret', 'set_job_attr_delayed ChirpContainerId "c-2"']);
+    expect(t.starts[0]).toMatchObject({ jobId: '42.7', starterPid: 4646, failed: [] });
+  });
+
   it('runs the job when chirp is unavailable, and reports every attribute as failed', async () => {
     const t = await setup();
     serve(t, { ChirpTaskId: 't-1' }, [4343]);

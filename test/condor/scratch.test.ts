@@ -2,7 +2,7 @@ import { chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jobIdIn } from '../../agent/condor/scratch.ts';
+import { jobIdIn, readScratchFiles } from '../../agent/condor/scratch.ts';
 
 // EXECUTE belongs to HTCondor's account (uid 4100 here), the scratch to the job's user (uid 4200). The starter writes
 // .job.ad as either, or as root; a file of any other user is another job's, planted by a hard or bind trick.
@@ -40,5 +40,31 @@ describe('jobIdIn', () => {
     expect(await id(`ClusterId = ${'9'.repeat(11)}\nProcId = 0\n`)).toBeUndefined();
     expect(await id('ClusterId = 12\nProcId = 1234567\n')).toBeUndefined();
     expect(await id('ClusterId = 012\nProcId = 1\n')).toBeUndefined();
+  });
+});
+
+describe('readScratchFiles', () => {
+  it("reads each file after one check of the directory; a missing or foreign file is its own error, not the others'", async () => {
+    const scratch = await scratchWithJobAd(jobUid);
+    await writeFile(join(scratch, '.chirp.config'), '127.0.0.1 9 c\n');
+    await writeFile(join(scratch, 'foreign'), 'x');
+    await chown(join(scratch, 'foreign'), 4300, 4300);
+    const [ad, chirp, missing, foreign] = await readScratchFiles(scratch, [
+      { name: '.job.ad', maxBytes: 1024 },
+      { name: '.chirp.config', maxBytes: 1024 },
+      { name: 'missing', maxBytes: 1024 },
+      { name: 'foreign', maxBytes: 1024 },
+    ]);
+    expect(ad).toContain('ClusterId = 17');
+    expect(chirp).toBe('127.0.0.1 9 c\n');
+    expect(missing).toBeInstanceOf(Error);
+    expect(foreign).toBeInstanceOf(Error);
+  });
+
+  it('refuses the whole directory when it is a link', async () => {
+    const scratch = await scratchWithJobAd(jobUid);
+    const link = join(scratch, '..', 'dir_43');
+    await symlink(scratch, link);
+    await expect(readScratchFiles(link, [{ name: '.job.ad', maxBytes: 1024 }])).rejects.toThrow();
   });
 });

@@ -1,5 +1,8 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { forwardedLevel } from '../../agent/lifecycle/condor-log-routing.ts';
+import { SlotSizes } from '../../agent/condor/slot-sizes.ts';
+import { condorLogRouter, forwardedLevel } from '../../agent/lifecycle/condor-log-routing.ts';
+import { RecentLines } from '../../agent/util/recent-lines.ts';
 
 // Lines as HTCondor 23.9.6's starter and procd wrote them for one job on a worker (StarterLog.slot1_1, ProcLog).
 const routineStarter = [
@@ -51,5 +54,48 @@ describe('forwardedLevel', () => {
     expect(forwardedLevel('master', 'info', 'Using config source: /var/lib/wn-agent/condor/condor_config')).toBe('info');
     expect(forwardedLevel('startd', 'info', 'STARTD_CRON job WNCVMFS started')).toBe('debug');
     expect(forwardedLevel('startd', 'info', 'slot1_1: Got activate_claim request from shadow (10.89.0.4)')).toBe('info');
+  });
+});
+
+describe('condorLogRouter (lines as HTCondor 23.9.6 writes them)', () => {
+  function router() {
+    const said: { chirpReady: string[]; oom: number[] } = { chirpReady: [], oom: [] };
+    const route = condorLogRouter({
+      log: pino({ level: 'silent' }),
+      recent: new RecentLines(),
+      slotSizes: new SlotSizes(),
+      health: { starterLine: () => {}, reapedStarter: () => undefined, jobEnded: () => {} },
+      onInitialUpdate: () => {},
+      onOomKill: (pid) => said.oom.push(pid),
+      onChirpReady: (slot) => said.chirpReady.push(slot),
+      flush: async () => {},
+    });
+    const line = (file: string, text: string) => {
+      const [daemonFile, slot] = file.split('.');
+      route({
+        file,
+        daemon: daemonFile === 'StartLog' ? 'startd' : 'starter',
+        ...(slot ? { slot } : {}),
+        line: `12/04/26 13:13:18.448 ${text}`,
+      });
+    };
+    return { said, line };
+  }
+
+  it("names the slot whose starter's Chirp server is up, once per starter, from that slot's StarterLog only", () => {
+    const { said, line } = router();
+    line('StarterLog.slot1_3', 'Chirp config summary: IO false, Updates false, Delayed updates true.');
+    line('StarterLog.slot1_3', 'Initialized IO Proxy.');
+    line('StarterLog.slot1_12', '(pid:77) Initialized IO Proxy.');
+    line('StarterLog.slot1_3', 'Initialized IO Proxy. and more');
+    line('StartLog', 'Initialized IO Proxy.');
+    expect(said.chirpReady).toEqual(['slot1_3', 'slot1_12']);
+  });
+
+  it("passes HTCondor's OOM kill on with the starter's pid", () => {
+    const { said, line } = router();
+    line('StarterLog.slot1_1', '(pid:41) Process pid 44 was OOM killed');
+    expect(said.oom).toEqual([41]);
+    expect(said.chirpReady).toEqual([]);
   });
 });

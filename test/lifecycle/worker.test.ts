@@ -53,6 +53,7 @@ function fakeWorker(script: Script = {}, configChange: Partial<ReturnType<typeof
       start: async () => void calls.push('job-start server'),
       stop: async () => void calls.push('stop job-start server'),
       forget: () => {},
+      prepare: () => {},
     }),
     isolation: async () => {
       calls.push('isolation');

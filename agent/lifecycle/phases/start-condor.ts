@@ -38,6 +38,11 @@ export async function startCondor(run: WorkerRun, configured: Configured, onRest
       health: parts.health,
       onInitialUpdate: () => run.advertised.initialUpdate(),
       onOomKill: (starterPid) => isolation?.jobs.noteOomKill(starterPid),
+      // The job's attributes recorded while its starter fetches the input, not while the job waits (placed starters only).
+      onChirpReady: (slot) => {
+        const starterPid = isolation?.jobs.starterOf(slot);
+        if (starterPid !== undefined) jobStarts?.prepare(starterPid);
+      },
       flush: () => forwarder.flush(),
     }),
   );
