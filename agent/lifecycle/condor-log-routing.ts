@@ -25,8 +25,25 @@ export interface CondorLogRouting {
 const oomLine = /^\(pid:(\d+)\) Process pid \d+ was OOM killed$/;
 /** HTCondor's starter (jic_shadow.cpp, D_ALWAYS) once it has written .chirp.config and listens for Chirp. */
 const chirpReadyLine = /^(?:\(pid:\d+\) )?Initialized IO Proxy\.$/;
-/** The CVMFS and health cron jobs start every 2 s; their start lines are routine, kept at debug. */
-const routineCronLine = /^STARTD_CRON job WN(CVMFS|HEALTH) started/;
+/**
+ * The startd's routine lines, kept at debug: the CVMFS and health cron jobs' starts (every 2 s), and the slot state
+ * machine's steps that every claim and activation goes through, named one by one. A claim's story stays at info: the
+ * dynamic slot and its size, "Request accepted", the remote owner, each activation with the job's ID, the starter's
+ * exit, the slot's deletion; so does every other state change (a preemption, a claim the schedd no longer knows).
+ */
+const routineStartdLine = new RegExp(
+  [
+    'STARTD_CRON job WN(CVMFS|HEALTH) started',
+    String.raw`slot\S+: Changing activity: (Idle -> Busy|Busy -> Idle)$`,
+    String.raw`slot\S+: Changing state: (Owner -> Claimed|Owner -> Unclaimed|Unclaimed -> Delete)$`,
+    String.raw`slot\S+: Changing state and activity: (Claimed/Idle -> Preempting/Vacating|Preempting/Vacating -> Owner/Idle)$`,
+    String.raw`slot\S+: State change: (claim-activation protocol successful|claiming protocol successful|starter exited|IS_OWNER is false|No preempting claim, returning to owner|received RELEASE_CLAIM command)$`,
+    String.raw`slot\S+: Got universe "\w+" \(\d+\) from request classad$`,
+    String.raw`slot\S+: Called deactivate_claim(_forcibly)?\(\)$`,
+  ]
+    .map((start) => `^(?:${start})`)
+    .join('|'),
+);
 /**
  * What every job's starter writes the same way, whatever the job: its start-up banner and configuration sources, its
  * sockets, and the cgroup checks (about 25 of its ~55 lines per job). Kept at debug: on a 64-core node running short
@@ -46,6 +63,23 @@ const routineStarterLine = new RegExp(
     'DaemonCore: (private )?command socket at ',
     String.raw`\s+Cgroup \S+ is useable$`,
     String.raw`Checking to see if \S+ is a writeable cgroup$`,
+    // The same steps of every job's start, in order; the job's ID, user, wrapper, exit and errors stay at info.
+    'Communicating with shadow <',
+    'Submitting machine is "',
+    'setting the orig job (name|iwd) in starter$',
+    'Chirp config summary: ',
+    String.raw`Initialized IO Proxy\.$`,
+    'Done setting resource limits$',
+    'Set filetransfer runtime ads to ',
+    'Not entering transfer queue because sandbox ',
+    String.raw`File transfer completed successfully\.$`,
+    String.raw`Job \d+\.\d+ set to execute immediately$`,
+    'Tracking process family by login ',
+    'IWD: ',
+    'Output file: ',
+    'Renice expr ',
+    String.raw`Moved process \d+ to cgroup `,
+    String.raw`Create_Process succeeded, pid=\d+$`,
   ]
     .map((start) => `^(?:\\(pid:\\d+\\) )?${start}`)
     .join('|'),
@@ -53,14 +87,16 @@ const routineStarterLine = new RegExp(
 
 /**
  * The level a forwarded line is logged at: HTCondor's trouble words (ERROR, WARNING) as they are; routine lines at
- * debug (--log-level debug shows them): the cron starts, every starter's boilerplate, and all of condor_procd's
- * bookkeeping (its snapshots and process-family registrations, ~18 lines per job).
+ * debug (--log-level debug shows them): the cron starts and the slot state machine's steps, every starter's
+ * boilerplate and routine steps, and all of condor_procd's bookkeeping (its snapshots and process-family
+ * registrations, ~18 lines per job).
  */
 export function forwardedLevel(daemon: string, level: 'info' | 'warn' | 'error', msg: string): 'debug' | 'info' | 'warn' | 'error' {
   if (level !== 'info') return level;
   if (daemon === 'procd') return 'debug';
   if (daemon === 'starter') return routineStarterLine.test(msg) ? 'debug' : 'info';
-  return routineCronLine.test(msg) ? 'debug' : 'info';
+  if (daemon === 'startd') return routineStartdLine.test(msg) ? 'debug' : 'info';
+  return 'info';
 }
 
 /**

@@ -22,6 +22,23 @@ const routineStarter = [
   '(pid:41) Checking to see if jobs/slot1_1 is a writeable cgroup',
   '(pid:41)     Cgroup memory/jobs/slot1_1 is useable',
   '(pid:41)     Cgroup freezer// is useable',
+  '(pid:41) Communicating with shadow <10.89.0.2:9618?addrs=10.89.0.2-9618&alias=10-89-0-2.wn.test&noUDP&sock=shadow_24_a8fa_1>',
+  '(pid:41) Submitting machine is "10.89.0.2"',
+  '(pid:41) setting the orig job name in starter',
+  '(pid:41) setting the orig job iwd in starter',
+  '(pid:41) Chirp config summary: IO false, Updates false, Delayed updates true.',
+  '(pid:41) Initialized IO Proxy.',
+  '(pid:41) Done setting resource limits',
+  '(pid:41) Set filetransfer runtime ads to /var/lib/wn-agent/condor/execute/dir_41/.job.ad and /var/lib/wn-agent/condor/execute/dir_41/.machine.ad.',
+  '(pid:41) Not entering transfer queue because sandbox (100808) is too small (<= 104857600).',
+  '(pid:41) File transfer completed successfully.',
+  '(pid:41) Job 1.0 set to execute immediately',
+  '(pid:41) Tracking process family by login "wnslot1"',
+  '(pid:41) IWD: /var/lib/wn-agent/condor/execute/dir_41',
+  '(pid:41) Output file: /var/lib/wn-agent/condor/execute/dir_41/_condor_stdout',
+  '(pid:41) Renice expr "0" evaluated to 0',
+  '(pid:41) Moved process 44 to cgroup /sys/fs/cgroup/memory/jobs/slot1_1/condor_var_lib_wn-agent_condor_execute_slot1_1@w',
+  '(pid:41) Create_Process succeeded, pid=44',
 ];
 const jobStarter = [
   '(pid:41) **** condor_starter (condor_STARTER) pid 41 EXITING WITH STATUS 0',
@@ -31,6 +48,40 @@ const jobStarter = [
   '(pid:41) Process exited, pid=44, status=0',
   '(pid:41) Process pid 44 was OOM killed',
   '(pid:41) All jobs have exited... starter exiting',
+  '(pid:41) File transfer failed (status=0).',
+  '(pid:41) Job 1.0 set to execute immediately, and more',
+];
+// StartLog lines of one claim and its activations; the routine steps of the slot state machine, then its story.
+const routineStartd = [
+  'STARTD_CRON job WNCVMFS started',
+  'slot1_1: Got universe "VANILLA" (5) from request classad',
+  'slot1_1: State change: claim-activation protocol successful',
+  'slot1_1: Changing activity: Idle -> Busy',
+  'slot1_1: Called deactivate_claim_forcibly()',
+  'slot1_1: State change: starter exited',
+  'slot1_1: Changing activity: Busy -> Idle',
+  'slot1_1: State change: claiming protocol successful',
+  'slot1_1: Changing state: Owner -> Claimed',
+  'slot1_1: State change: received RELEASE_CLAIM command',
+  'slot1_1: Changing state and activity: Claimed/Idle -> Preempting/Vacating',
+  'slot1_1: State change: No preempting claim, returning to owner',
+  'slot1_1: Changing state and activity: Preempting/Vacating -> Owner/Idle',
+  'slot1_1: State change: IS_OWNER is false',
+  'slot1_1: Changing state: Owner -> Unclaimed',
+  'slot1_1: Changing state: Unclaimed -> Delete',
+];
+const storyStartd = [
+  '** condor_startd (CONDOR_STARTD) STARTING UP',
+  'slot1_1: New dSlot of type 1 allocated',
+  'slot1: Request accepted.',
+  'slot1_1: Remote owner is submitter@wn.test',
+  'slot1_1: Got activate_claim request from shadow (10.89.0.4)',
+  'slot1_1: Remote job ID is 1.0',
+  'Starter pid 41 exited with status 0',
+  'slot1_1: Slot slot1_1 no longer needed, deleting',
+  'slot1_1: State change: PREEMPT is TRUE',
+  'slot1_1: Changing state and activity: Claimed/Busy -> Preempting/Vacating',
+  'slot1_1: Changing activity: Busy -> Suspended',
 ];
 
 describe('forwardedLevel', () => {
@@ -49,11 +100,11 @@ describe('forwardedLevel', () => {
       expect(forwardedLevel('procd', 'info', msg)).toBe('debug');
   });
 
-  it("the startd's and master's own banners stay at info (once per start of the worker), its cron starts at debug", () => {
-    expect(forwardedLevel('startd', 'info', '** condor_startd (CONDOR_STARTD) STARTING UP')).toBe('info');
+  it("keeps the startd's cron starts and routine state-machine steps at debug, a claim's story and any other change at info", () => {
+    for (const msg of routineStartd) expect(forwardedLevel('startd', 'info', msg), msg).toBe('debug');
+    for (const msg of storyStartd) expect(forwardedLevel('startd', 'info', msg), msg).toBe('info');
     expect(forwardedLevel('master', 'info', 'Using config source: /var/lib/wn-agent/condor/condor_config')).toBe('info');
-    expect(forwardedLevel('startd', 'info', 'STARTD_CRON job WNCVMFS started')).toBe('debug');
-    expect(forwardedLevel('startd', 'info', 'slot1_1: Got activate_claim request from shadow (10.89.0.4)')).toBe('info');
+    expect(forwardedLevel('master', 'info', 'slot1_1: Changing activity: Idle -> Busy')).toBe('info');
   });
 });
 
