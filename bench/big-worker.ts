@@ -22,12 +22,14 @@ export interface BigWorkerResult {
   plainMs: { p50: number; p99: number; n: number };
   /** The agent's own CPU per job over the burst and over the churn, ms. */
   cpuPerJobMs: { burst: number; churn: number };
-  peak: { rssMiB: number; eventLoopLagP99Ms: number };
+  peak: { rssMiB: number; anonMiB: number; eventLoopLagP99Ms: number };
   /** The agent's log lines (every one is an event) per second over the burst. */
   eventsPerSecond: number;
   churn: { jobs: number; seconds: number };
   held: { before: Held; afterBurst: Held; afterChurn: Held };
   rssMiB: { idle: number; afterChurn: number };
+  /** RssAnon: the agent's own memory; the rest of VmRSS is node's code and data pages read from its file, shared. */
+  anonMiB: { idle: number; afterChurn: number };
 }
 
 /** Descriptors, job cgroups (memory hierarchy, below the agent's jobs/) and inotify watches of the agent's process. */
@@ -101,10 +103,13 @@ export async function bigWorker(pool: TestPool, concurrent: number, churn: numbe
       submitSleepers(pool, `BenchName == "${plainName}"`, concurrent, 30),
     ]);
     let peakRss = idle.rssMiB;
+    let peakAnon = idle.anonMiB;
     let peakLag = 0;
     await waitFor(
       async () => {
-        peakRss = Math.max(peakRss, (await agentUsage(agent)).rssMiB);
+        const usage = await agentUsage(agent);
+        peakRss = Math.max(peakRss, usage.rssMiB);
+        peakAnon = Math.max(peakAnon, usage.anonMiB);
         peakLag = Math.max(peakLag, await eventLoopLagP99Ms(agent));
         return (await pool.countInQueue(agentCluster, 'JobStatus == 2')) >= concurrent ? true : undefined;
       },
@@ -153,11 +158,12 @@ export async function bigWorker(pool: TestPool, concurrent: number, churn: numbe
         burst: round(((afterBurst.ownTicks - idle.ownTicks) / ticksPerSecond / concurrent) * 1000),
         churn: round(((afterChurn.ownTicks - afterBurst.ownTicks) / ticksPerSecond / churn) * 1000),
       },
-      peak: { rssMiB: round(peakRss), eventLoopLagP99Ms: round(peakLag) },
+      peak: { rssMiB: round(peakRss), anonMiB: round(peakAnon), eventLoopLagP99Ms: round(peakLag) },
       eventsPerSecond: round(eventsPerSecond),
       churn: { jobs: churn, seconds: round(churnSeconds) },
       held: { before, afterBurst: heldAfterBurst, afterChurn: heldAfterChurn },
       rssMiB: { idle: round(idle.rssMiB), afterChurn: round(afterChurn.rssMiB) },
+      anonMiB: { idle: round(idle.anonMiB), afterChurn: round(afterChurn.anonMiB) },
     };
   } finally {
     await agent.remove();

@@ -9,6 +9,8 @@ export interface LifeSample {
   /** Jobs the agent had seen finish (wn_agent_jobs_finished_total). */
   jobs: number;
   rssMiB: number;
+  /** RssAnon: the agent's own pages; the rest of VmRSS is node's code and data read from its file, shared and clean. */
+  anonMiB: number;
   heapUsedMiB: number;
   /** What V8 holds for its heap, used or not: RSS above heap total + external is the C allocator's. */
   heapTotalMiB: number;
@@ -43,6 +45,7 @@ async function sample(worker: Worker, jobs: number): Promise<LifeSample> {
   return {
     jobs,
     rssMiB: round(usage.rssMiB),
+    anonMiB: round(usage.anonMiB),
     heapUsedMiB: round((m.nodejs_heap_size_used_bytes ?? NaN) / 1048576),
     heapTotalMiB: round((m.nodejs_heap_size_total_bytes ?? NaN) / 1048576),
     externalMiB: round((m.nodejs_external_memory_bytes ?? NaN) / 1048576),

@@ -109,10 +109,10 @@ async function main(): Promise<void> {
         `big worker (${big.cpus} CPUs, ${big.concurrent} jobs at once): job start agent p50 ${big.agentMs.p50} p99 ${big.agentMs.p99} ms (n=${big.agentMs.n}), plain p50 ${big.plainMs.p50} p99 ${big.plainMs.p99} ms (n=${big.plainMs.n}); added p50 ${big.addedMs.p50} p99 ${big.addedMs.p99} ms`,
       );
       console.log(
-        `  agent CPU per job ${big.cpuPerJobMs.burst} ms (burst), ${big.cpuPerJobMs.churn} ms (churn of ${big.churn.jobs} in ${big.churn.seconds} s); peak VmRSS ${big.peak.rssMiB} MiB, event-loop lag p99 ${big.peak.eventLoopLagP99Ms} ms, ${big.eventsPerSecond} events/s`,
+        `  agent CPU per job ${big.cpuPerJobMs.burst} ms (burst), ${big.cpuPerJobMs.churn} ms (churn of ${big.churn.jobs} in ${big.churn.seconds} s); peak VmRSS ${big.peak.rssMiB} MiB (anonymous ${big.peak.anonMiB}), event-loop lag p99 ${big.peak.eventLoopLagP99Ms} ms, ${big.eventsPerSecond} events/s`,
       );
       console.log(
-        `  held (fds/job cgroups/inotify watches): before ${JSON.stringify(big.held.before)}, after the burst ${JSON.stringify(big.held.afterBurst)}, after the churn ${JSON.stringify(big.held.afterChurn)}; VmRSS idle ${big.rssMiB.idle} -> after ${big.rssMiB.afterChurn} MiB`,
+        `  held (fds/job cgroups/inotify watches): before ${JSON.stringify(big.held.before)}, after the burst ${JSON.stringify(big.held.afterBurst)}, after the churn ${JSON.stringify(big.held.afterChurn)}; VmRSS idle ${big.rssMiB.idle} -> after ${big.rssMiB.afterChurn} MiB (anonymous ${big.anonMiB.idle} -> ${big.anonMiB.afterChurn})`,
       );
       if (smoke && (big.agentMs.n < 1 || big.held.afterChurn.jobCgroups > big.held.before.jobCgroups))
         throw new Error('bench smoke: no big-worker job measured, or job cgroups left behind');
@@ -121,10 +121,12 @@ async function main(): Promise<void> {
       const life = await longLife(pool, sizes.lifeJobs, sizes.lifeEvery);
       results.longLife = life;
       console.log(
-        `long life: ${life.jobs} jobs in ${life.seconds} s; every ${sizes.lifeEvery} jobs (jobs, VmRSS MiB, V8 heap used / total MiB, external MiB, fds, backlog MiB):`,
+        `long life: ${life.jobs} jobs in ${life.seconds} s; every ${sizes.lifeEvery} jobs (jobs, VmRSS (anonymous) MiB, V8 heap used / total MiB, external MiB, fds, backlog MiB):`,
       );
       for (const s of life.samples)
-        console.log(`  ${s.jobs}\t${s.rssMiB}\t${s.heapUsedMiB} / ${s.heapTotalMiB}\t${s.externalMiB}\t${s.fds}\t${s.eventBacklogMiB}`);
+        console.log(
+          `  ${s.jobs}\t${s.rssMiB} (${s.anonMiB})\t${s.heapUsedMiB} / ${s.heapTotalMiB}\t${s.externalMiB}\t${s.fds}\t${s.eventBacklogMiB}`,
+        );
       const last = life.samples.at(-1);
       if (smoke && (!last || last.jobs < life.jobs || !(last.rssMiB > 0) || !(last.heapUsedMiB > 0) || !(last.eventBacklogMiB >= 0)))
         throw new Error('bench smoke: the long-lived worker did not finish its jobs, or a sample could not be read');
