@@ -1,5 +1,5 @@
-import { readlinkSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { jobLimits, limitWrites, type JobLimitOptions, type JobLimits, type LimitWrite } from '../cgroup/job-limits.ts';
 import type { CgroupTree } from '../cgroup/tree.ts';
@@ -158,7 +158,8 @@ export class JobCgroups {
       await this.writeLimits(cgroup, limits);
       if (leaf) await this.tree.write('memory', cgroup, 'cgroup.subtree_control', condorV2Controllers.map((c) => `+${c}`).join(' '));
       await this.tree.move(starterIn, pid);
-      const memberOf = await readFile(`/proc/${pid}/cgroup`, 'utf8');
+      // procfs answers from the kernel's tables: read at once, not through the thread pool on the starter's path.
+      const memberOf = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
       if (!memberOf.split('\n').some((line) => line.endsWith(`/${starterIn}`)))
         throw new Error(`pid ${pid} is not in ${starterIn} after the move`);
       const path = memoryCgroupPath(memberOf);

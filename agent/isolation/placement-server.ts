@@ -1,6 +1,6 @@
 import { mkdir, chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { answerFifo, FifoServer } from '../util/fifo-server.ts';
+import { answerRootFifo, FifoServer } from '../util/fifo-server.ts';
 
 export interface PlacementRequest {
   /** The starter wrapper's PID: it execs condor_starter, so this is the starter's PID too. */
@@ -72,7 +72,7 @@ export class PlacementServer {
     } catch (error) {
       answer = { ok: false, reason: (error as Error).message };
     }
-    const failed = await answerFifo(reply, answerLine(answer));
+    const failed = await answerRootFifo(reply, answerLine(answer));
     if (failed) this.onProblem('cannot answer the starter wrapper', { path: reply, code: failed });
   }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { constants, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, rmSync, writeSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { promisify } from 'node:util';
@@ -70,5 +70,31 @@ export async function answerFifo(path: string, text: string, waitMs = 2000): Pro
       if ((code !== 'ENXIO' && code !== 'ENOENT') || Date.now() > deadline) return code;
       await delay(5);
     }
+  }
+}
+
+/**
+ * answerFifo() in one synchronous step where the reply FIFO is in a directory only root can write to (the placement
+ * directory): opening a FIFO without blocking and writing one short line into it cannot wait, and the four
+ * thread-pool round trips it saves are on every job's start path. When the helper's reader is not there yet
+ * (ENXIO, ENOENT), it goes on as answerFifo() does.
+ */
+export async function answerRootFifo(path: string, text: string, waitMs = 2000): Promise<string | undefined> {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    return code === 'ENXIO' || code === 'ENOENT' ? answerFifo(path, text, waitMs) : code;
+  }
+  try {
+    if (!fstatSync(fd).isFIFO()) return 'ENOTFIFO';
+    rmSync(path, { force: true }); // before the answer: when the helper wakes up, the path is already gone
+    writeSync(fd, text);
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'EIO';
+  } finally {
+    closeSync(fd);
   }
 }
