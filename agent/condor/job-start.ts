@@ -3,10 +3,11 @@ import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { classAdString } from './classad.ts';
 import { maxChirpConfigBytes, parseChirpConfig, setJobAttributesDelayed } from './chirp.ts';
-import { jobIdFromAd, maxJobAdBytes, readScratchFiles } from './scratch.ts';
+import { jobIdFromAd, jobIdIn, maxJobAdBytes, readScratchFiles } from './scratch.ts';
 import { answerFifo, FifoServer } from '../util/fifo-server.ts';
 import { Limiter } from '../util/limiter.ts';
 import { Tally } from '../util/tally.ts';
+import { withDeadline } from '../util/wait.ts';
 
 /** One job about to start, as the job wrapper (image/libexec/job-wrapper) announced it. */
 export interface JobStart {
@@ -51,6 +52,8 @@ export interface JobStartOptions {
   /** Resolves when the job may start as far as others are concerned (its cgroup limits fit its slot). */
   ready?: (starterPid: number) => Promise<void>;
   chirpTimeoutMs?: number;
+  /** Every answer goes out within this after the request (jobStartLimits.answerWithinMs). */
+  answerWithinMs?: number;
   /** Requests served at once; more wait in a short queue, beyond it they are dropped. */
   maxInFlight?: number;
   reportIntervalMs?: number;
@@ -81,15 +84,24 @@ export const jobStartLimits = {
   chirpTimeoutMs: 5000,
   /** Starters whose attributes were recorded ahead of their job wrapper's request, at most (one per running starter). */
   maxEarly: 1024,
+  /**
+   * Early recordings at once, at most; none waits. They are a head start only (the wrapper's request records when
+   * there was none), and their reads share the two slots for reading job-owned files with the requests' own.
+   */
+  maxEarlyInFlight: 2,
+  /** The job wrapper waits 10 s for its answer (image/libexec/job-wrapper): every answer goes out within this. */
+  answerWithinMs: 8000,
+  /** What reading the scratch directory's two files may take (their deadline), kept free for a second recording. */
+  readsMs: 2000,
 } as const;
 
 /**
  * Records the traceability attributes in every job's ad before the job runs. The job wrapper writes its scratch
  * directory into `requests` and waits on `<scratch>/.wn-agent-reply`; the agent reads the starter's chirp address
- * from the scratch directory, sets every attribute over one Chirp connection and answers. Usually the attributes
- * were already recorded when the starter's log said its Chirp server was up (prepare()), and the answer is at once.
- * The job never waits more than the chirp timeout, and runs whatever the outcome (a failure is logged, never fatal
- * to the job).
+ * from the scratch directory, sets every attribute over one Chirp connection and answers. The agent tries to record
+ * them earlier, when the starter's log says its Chirp server is up (prepare()): that exchange is answered before the
+ * job's spawn when the job's input takes a while to arrive, and the wrapper's request then finds it done. The job
+ * never waits more than `answerWithinMs`, and runs whatever the outcome (a failure is logged, never fatal to it).
  *
  * Every job can write to `requests`, so every line is untrusted: it is served only when it names the scratch
  * directory of a starter this worker runs, that holds the wrapper's reply FIFO, and only once per starter. What the
@@ -106,6 +118,7 @@ export class JobStartServer {
   /** Recordings begun before the job wrapper asked (prepare()), by starter PID, until the wrapper asks or the starter is gone. */
   private readonly early = new Map<number, Promise<Recorded>>();
   private readonly limiter: Limiter;
+  private readonly earlyLimiter = new Limiter(jobStartLimits.maxEarlyInFlight, 0);
   private readonly dropped: Tally;
   private pruning = false;
 
@@ -161,11 +174,13 @@ export class JobStartServer {
     if (this.early.has(starterPid) || this.served.has(starterPid) || this.early.size >= jobStartLimits.maxEarly) return;
     if (this.options.isStarter(starterPid) !== true) return;
     if (this.early.size > jobStartLimits.servedBeforePrune) void this.prune();
-    this.early.set(starterPid, this.record(join(this.options.executeDir, `dir_${starterPid}`)));
+    const chirpTimeoutMs = this.options.chirpTimeoutMs ?? jobStartLimits.chirpTimeoutMs;
+    const work = this.earlyLimiter.tryRun(() => this.record(join(this.options.executeDir, `dir_${starterPid}`), chirpTimeoutMs));
+    if (work) this.early.set(starterPid, work);
   }
 
   /** The job's ID (.job.ad) and the attributes over one Chirp connection (.chirp.config); never rejects. */
-  private async record(scratch: string): Promise<Recorded> {
+  private async record(scratch: string, chirpTimeoutMs: number): Promise<Recorded> {
     const failed = (error: unknown) => ({ failed: Object.keys(this.ads), error: (error as Error).message });
     try {
       const [ad, chirp] = await readScratchFiles(scratch, [
@@ -174,7 +189,6 @@ export class JobStartServer {
       ]);
       const jobId = typeof ad === 'string' ? jobIdFromAd(ad) : undefined;
       if (typeof chirp !== 'string') return { jobId, outcome: failed(chirp) };
-      const chirpTimeoutMs = this.options.chirpTimeoutMs ?? jobStartLimits.chirpTimeoutMs;
       const outcome = await setJobAttributesDelayed(parseChirpConfig(chirp), this.ads, chirpTimeoutMs).catch(failed);
       return { jobId, outcome };
     } catch (error) {
@@ -182,13 +196,23 @@ export class JobStartServer {
     }
   }
 
-  /** The early recording when it gave everything, else a recording now. */
-  private async recorded(pid: number, scratch: string): Promise<Recorded> {
+  /**
+   * The early recording when it recorded every attribute (its job ID read again if that alone failed), else a
+   * recording now; all of it before `answerBy`, so that the wrapper has its answer before it stops waiting (a
+   * second exchange starts only with time left for the whole of it).
+   */
+  private async recorded(pid: number, scratch: string, answerBy: number): Promise<Recorded> {
     const early = this.early.get(pid);
     this.early.delete(pid);
-    const done = await early;
-    if (done && done.outcome.failed.length === 0 && done.jobId !== undefined) return done;
-    return this.record(scratch);
+    const late = (): Recorded => ({ jobId: undefined, outcome: { failed: Object.keys(this.ads), error: 'no answer in time' } });
+    const done = early && (await withDeadline(early, Math.max(0, answerBy - Date.now()), late));
+    if (done && done.outcome.failed.length === 0) return done.jobId === undefined ? { ...done, jobId: await jobIdIn(scratch) } : done;
+    const chirpTimeoutMs = Math.min(
+      this.options.chirpTimeoutMs ?? jobStartLimits.chirpTimeoutMs,
+      answerBy - Date.now() - jobStartLimits.readsMs,
+    );
+    if (done && chirpTimeoutMs < 500) return done; // no time left for a whole second exchange
+    return this.record(scratch, Math.max(chirpTimeoutMs, 500));
   }
 
   /** Starters that are gone, where nobody said so with forget() (no isolation): their PIDs may come back. */
@@ -225,12 +249,13 @@ export class JobStartServer {
     this.served.set(pid, entry);
     if (this.served.size > jobStartLimits.servedBeforePrune || this.early.size > jobStartLimits.servedBeforePrune) void this.prune();
     const began = process.hrtime.bigint();
+    const answerBy = Date.now() + (this.options.answerWithinMs ?? jobStartLimits.answerWithinMs);
     const work = this.limiter.tryRun(async () => {
       if (!(await starter)) {
         this.served.delete(pid);
         return this.drop('not-a-starter');
       }
-      await this.serve(pid, line, entry, began);
+      await this.serve(pid, line, entry, began, answerBy);
     });
     if (!work) {
       this.served.delete(pid);
@@ -242,7 +267,7 @@ export class JobStartServer {
     });
   }
 
-  private async serve(pid: number, scratch: string, entry: Served, began: bigint): Promise<void> {
+  private async serve(pid: number, scratch: string, entry: Served, began: bigint, answerBy: number): Promise<void> {
     // The wrapper makes its reply FIFO before it sends the request: without one, the request is not the wrapper's.
     for (;;) {
       entry.again = false;
@@ -255,7 +280,7 @@ export class JobStartServer {
     }
     entry.phase = 'served';
     const [{ jobId, outcome }] = await Promise.all([
-      this.recorded(pid, scratch),
+      this.recorded(pid, scratch, answerBy),
       (this.options.ready?.(pid) ?? Promise.resolve()).catch(() => undefined),
     ]);
     const failedAnswer = await answerFifo(join(scratch, replyFifoName), 'ok\n');

@@ -41,6 +41,8 @@ export interface FleetPlan {
 }
 
 const serving = (w: ObservedWorker): boolean => w.phase === 'starting' || w.phase === 'idle' || w.phase === 'busy';
+/** The fleet drains only workers it can see: their agent answered (idle or busy). */
+const seen = (w: ObservedWorker): boolean => w.phase === 'idle' || w.phase === 'busy';
 
 /** Idle first, then the ones closest to finishing (fewest jobs), then the oldest. */
 function drainOrder(a: ObservedWorker, b: ObservedWorker): number {
@@ -86,7 +88,9 @@ export function plan(workers: readonly ObservedWorker[], idleJobs: number, curre
       count = Math.min(count, Math.max(idleOutdated, currentUp - (target - outdated.length)));
     }
     count = Math.max(0, count);
-    const drain = [...outdated].sort(drainOrder).slice(0, count);
+    // Only workers whose agent answered: a worker in its last seconds (its admin port closed while HTCondor stops)
+    // or one not up yet answers nothing, and asking it to drain would be asking nobody, again.
+    const drain = outdated.filter(seen).sort(drainOrder).slice(0, count);
     return {
       start,
       drain: drain.map((w) => w.id),
@@ -102,7 +106,7 @@ export function plan(workers: readonly ObservedWorker[], idleJobs: number, curre
     const batch = Math.max(0, limits.maxUnavailable - draining);
     // Idle workers first; busy ones (closest to finishing first) only when the target is below the busy count, as
     // when --max was lowered: their jobs finish, or are vacated to the queue at the drain deadline.
-    const candidates = [...live].sort(drainOrder);
+    const candidates = live.filter(seen).sort(drainOrder);
     const drain = candidates.slice(0, Math.min(batch, live.length - target));
     return { start: 0, drain: drain.map((w) => w.id), target, reason: `${live.length} workers for a target of ${target}` };
   }

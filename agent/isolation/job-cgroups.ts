@@ -1,5 +1,5 @@
-import { readFileSync, readlinkSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readlinkSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { jobLimits, limitWrites, type JobLimitOptions, type JobLimits, type LimitWrite } from '../cgroup/job-limits.ts';
 import type { CgroupTree } from '../cgroup/tree.ts';
@@ -158,8 +158,9 @@ export class JobCgroups {
       await this.writeLimits(cgroup, limits);
       if (leaf) await this.tree.write('memory', cgroup, 'cgroup.subtree_control', condorV2Controllers.map((c) => `+${c}`).join(' '));
       await this.tree.move(starterIn, pid);
-      // procfs answers from the kernel's tables: read at once, not through the thread pool on the starter's path.
-      const memberOf = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+      // Through the thread pool: before Linux 6.7 reading /proc/<pid>/cgroup takes cgroup_mutex, which a concurrent move
+      // into a cgroup holds through an RCU grace period (milliseconds); the event loop must not wait for that.
+      const memberOf = await readFile(`/proc/${pid}/cgroup`, 'utf8');
       if (!memberOf.split('\n').some((line) => line.endsWith(`/${starterIn}`)))
         throw new Error(`pid ${pid} is not in ${starterIn} after the move`);
       const path = memoryCgroupPath(memberOf);

@@ -16,15 +16,18 @@ export interface CondorLogRouting {
   onInitialUpdate: () => void;
   /** HTCondor's own OOM kill of a job, by its starter's pid. */
   onOomKill: (starterPid: number) => void;
-  /** A slot's starter has its Chirp server up (before it fetches the job's input and spawns the job). */
-  onChirpReady?: (slot: string) => void;
+  /**
+   * A slot's starter has its Chirp server up (before it fetches the job's input and spawns the job); `starterPid` from
+   * the line's "(pid:N)" when HTCondor wrote one.
+   */
+  onChirpReady?: (slot: string, starterPid: number | undefined) => void;
   /** Reads every daemon log to its end (the forwarder's flush). */
   flush: () => Promise<void>;
 }
 
 const oomLine = /^\(pid:(\d+)\) Process pid \d+ was OOM killed$/;
 /** HTCondor's starter (jic_shadow.cpp, D_ALWAYS) once it has written .chirp.config and listens for Chirp. */
-const chirpReadyLine = /^(?:\(pid:\d+\) )?Initialized IO Proxy\.$/;
+const chirpReadyLine = /^(?:\(pid:(\d+)\) )?Initialized IO Proxy\.$/;
 /**
  * The startd's routine lines, kept at debug: the CVMFS and health cron jobs' starts (every 2 s), and the slot state
  * machine's steps that every claim and activation goes through, named one by one. A claim's story stays at info: the
@@ -46,9 +49,10 @@ const routineStartdLine = new RegExp(
 );
 /**
  * What every job's starter writes the same way, whatever the job: its start-up banner and configuration sources, its
- * sockets, and the cgroup checks (about 25 of its ~55 lines per job). Kept at debug: on a 64-core node running short
- * jobs they would be most of the log, and cost the agent CPU for every job. The lines that say something about the
- * job (its ID, user, wrapper, exit, errors) stay at info.
+ * sockets, the cgroup checks, and the routine steps of every job's start (about 45 of its ~55 lines per job). Kept at
+ * debug: on a 64-core node running short jobs they would be most of the log, and cost the agent CPU for every job.
+ * The lines that name the job's ID ("Starting a ... job with ID") and user ("Running job as user"), its wrapper, its
+ * exit and errors stay at info.
  */
 const routineStarterLine = new RegExp(
   [
@@ -63,7 +67,7 @@ const routineStarterLine = new RegExp(
     'DaemonCore: (private )?command socket at ',
     String.raw`\s+Cgroup \S+ is useable$`,
     String.raw`Checking to see if \S+ is a writeable cgroup$`,
-    // The same steps of every job's start, in order; the job's ID, user, wrapper, exit and errors stay at info.
+    // The same steps of every job's start, in order.
     'Communicating with shadow <',
     'Submitting machine is "',
     'setting the orig job (name|iwd) in starter$',
@@ -123,7 +127,10 @@ export function condorLogRouter(routing: CondorLogRouting): (entry: ForwardedLin
       // HTCondor's own OOM detection, in its nested job cgroup (on v1 the kill is counted there, not in the slot's).
       const oom = oomLine.exec(parsed.msg);
       if (oom) routing.onOomKill(Number(oom[1]));
-      else if (entry.slot && chirpReadyLine.test(parsed.msg)) routing.onChirpReady?.(entry.slot);
+      else if (entry.slot) {
+        const ready = chirpReadyLine.exec(parsed.msg);
+        if (ready) routing.onChirpReady?.(entry.slot, ready[1] === undefined ? undefined : Number(ready[1]));
+      }
       health.starterLine(parsed.msg);
     }
     recent.push(`${entry.file}: ${entry.line}`);

@@ -20,16 +20,17 @@ const run = promisify(execFile);
 // Real FIFOs and the real image/libexec/job-wrapper (its fixed /run/wn-agent path pointed at a temporary directory);
 // the starter's Chirp server is a loopback stand-in here (the real one is in test/metadata/traceability.int.test.ts).
 let server: JobStartServer | undefined;
-let chirp: net.Server | undefined;
+const standIns: net.Server[] = [];
 afterEach(async () => {
   await server?.stop();
-  chirp?.close();
+  for (const standIn of standIns.splice(0)) standIn.close();
   server = undefined;
 });
 
-async function chirpStandIn(): Promise<{ port: number; received: string[] }> {
+/** A starter's Chirp server stand-in; `answer` is its result line for every command ("0" is success). */
+async function chirpStandIn(answer = '0'): Promise<{ port: number; received: string[] }> {
   const received: string[] = [];
-  chirp = net.createServer((socket) => {
+  const standIn = net.createServer((socket) => {
     socket.setEncoding('utf8');
     let buffer = '';
     socket.on('data', (chunk: string) => {
@@ -38,12 +39,13 @@ async function chirpStandIn(): Promise<{ port: number; received: string[] }> {
       while ((nl = buffer.indexOf('\n')) >= 0) {
         received.push(buffer.slice(0, nl));
         buffer = buffer.slice(nl + 1);
-        socket.write('0\n');
+        socket.write(`${answer}\n`);
       }
     });
   });
-  await new Promise<void>((resolve) => chirp?.listen(0, '127.0.0.1', resolve));
-  return { port: (chirp?.address() as net.AddressInfo).port, received };
+  standIns.push(standIn);
+  await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+  return { port: (standIn.address() as net.AddressInfo).port, received };
 }
 
 interface Setup {
@@ -118,6 +120,7 @@ describe('JobStartServer with the real job wrapper', () => {
     serve(t, { ChirpContainerId: 'c-1' }, [4545]);
     await server?.start();
     const scratch = await scratchDir(t.execute, 4545, port);
+    await scratchDir(t.execute, 999, port); // a starter's directory, but not a starter this worker placed
     server?.prepare(4545);
     server?.prepare(4545); // the log line read twice (a flush and a tick): one exchange
     server?.prepare(999); // not a starter of this worker: nothing
@@ -132,16 +135,38 @@ describe('JobStartServer with the real job wrapper', () => {
 
   it("records again at the job wrapper's request when the early recording failed", async () => {
     const t = await setup();
+    const refusing = await chirpStandIn('-1'); // refuses the cookie: the early recording fails
     const { port, received } = await chirpStandIn();
     serve(t, { ChirpContainerId: 'c-2' }, [4646]);
     await server?.start();
-    const scratch = await scratchDir(t.execute, 4646); // .chirp.config not there yet: the early recording fails
+    const scratch = await scratchDir(t.execute, 4646, refusing.port);
     server?.prepare(4646);
+    await waitFor(async () => (refusing.received.length === 2 ? true : undefined), { timeoutMs: 2000, intervalMs: 10, what: 'early try' });
     await writeFile(join(scratch, '.chirp.config'), `127.0.0.1 ${port} s3cret\n`);
     await run(t.wrapper, ['/bin/true'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: scratch } });
     await waitFor(async () => (t.starts.length === 1 ? true : undefined), { timeoutMs: 2000, intervalMs: 10, what: 'job start' });
     expect(received).toEqual(['cookie s3cret', 'set_job_attr_delayed ChirpContainerId "c-2"']);
     expect(t.starts[0]).toMatchObject({ jobId: '42.7', starterPid: 4646, failed: [] });
+  });
+
+  it('answers the wrapper while it still waits when the early recording hangs, trying again only with time left', async () => {
+    const t = await setup();
+    // A Chirp server that accepts and never answers: each recording waits for its whole chirp timeout.
+    let connections = 0;
+    const silent = net.createServer(() => void (connections += 1));
+    standIns.push(silent);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    // 1.5 s of chirp, answers within 3 s: after the early try fails there is no time for a whole second one.
+    serve(t, { ChirpContainerId: 'c-3' }, [4747], { chirpTimeoutMs: 1500, answerWithinMs: 3000 });
+    await server?.start();
+    const scratch = await scratchDir(t.execute, 4747, (silent.address() as net.AddressInfo).port);
+    server?.prepare(4747);
+    const { stdout } = await run(t.wrapper, ['/bin/echo', 'ran'], { env: { ...process.env, _CONDOR_SCRATCH_DIR: scratch } });
+    expect(stdout).toBe('ran\n');
+    await waitFor(async () => (t.starts.length === 1 ? true : undefined), { timeoutMs: 10_000, intervalMs: 10, what: 'job start' });
+    expect(t.starts[0]).toMatchObject({ jobId: '42.7', starterPid: 4747, failed: ['ChirpContainerId'] });
+    expect(connections).toBe(1); // no second exchange that could end after the job started
+    expect(t.problems).toEqual([]); // the answer found the wrapper still waiting (it removes its FIFO when it stops)
   });
 
   it('runs the job when chirp is unavailable, and reports every attribute as failed', async () => {

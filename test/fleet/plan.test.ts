@@ -64,6 +64,16 @@ describe('fleet plan: rolling upgrade', () => {
     expect(plan([oldBusy, w('draining', 1, 'v1'), fresh], 0, 'v2', up).drain).toEqual([]);
   });
 
+  it('never asks a worker it cannot see to drain (no answer from its agent: not up yet, or in its last seconds)', () => {
+    const silentOld = w('starting', 0, 'v1');
+    const busyOld = w('busy', 1, 'v1');
+    const fresh = w('idle', 0, 'v2');
+    expect(plan([silentOld, busyOld, fresh], 0, 'v2', up).drain).toEqual([busyOld.id]);
+    expect(plan([silentOld, fresh], 0, 'v2', up).drain).toEqual([]);
+    // Scaling down too: of two workers with no demand, only the one that answered.
+    expect(plan([w('starting', 0, 'v2'), fresh], 0, 'v2', { ...limits, min: 0 }).drain).toEqual([fresh.id]);
+  });
+
   it('ends with every old worker drained and none started beyond the target', () => {
     const old = [w('idle', 0, 'v1'), w('idle', 0, 'v1')];
     const first = plan(old, 0, 'v2', { ...up, maxUnavailable: 2 });

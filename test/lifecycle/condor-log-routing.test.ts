@@ -118,7 +118,7 @@ describe('condorLogRouter (lines as HTCondor 23.9.6 writes them)', () => {
       health: { starterLine: () => {}, reapedStarter: () => undefined, jobEnded: () => {} },
       onInitialUpdate: () => {},
       onOomKill: (pid) => said.oom.push(pid),
-      onChirpReady: (slot) => said.chirpReady.push(slot),
+      onChirpReady: (slot, pid) => said.chirpReady.push(`${slot} ${String(pid)}`),
       flush: async () => {},
     });
     const line = (file: string, text: string) => {
@@ -140,7 +140,7 @@ describe('condorLogRouter (lines as HTCondor 23.9.6 writes them)', () => {
     line('StarterLog.slot1_12', '(pid:77) Initialized IO Proxy.');
     line('StarterLog.slot1_3', 'Initialized IO Proxy. and more');
     line('StartLog', 'Initialized IO Proxy.');
-    expect(said.chirpReady).toEqual(['slot1_3', 'slot1_12']);
+    expect(said.chirpReady).toEqual(['slot1_3 undefined', 'slot1_12 77']);
   });
 
   it("passes HTCondor's OOM kill on with the starter's pid", () => {

@@ -38,10 +38,12 @@ export async function startCondor(run: WorkerRun, configured: Configured, onRest
       health: parts.health,
       onInitialUpdate: () => run.advertised.initialUpdate(),
       onOomKill: (starterPid) => isolation?.jobs.noteOomKill(starterPid),
-      // The job's attributes recorded while its starter fetches the input, not while the job waits (placed starters only).
-      onChirpReady: (slot) => {
+      // The job's attributes recorded while its starter fetches the input, not while the job waits (placed starters
+      // only). The slot's newest starter, and the one the line names when it names one: a line read late must not
+      // prepare the slot's next starter before its Chirp server is up.
+      onChirpReady: (slot, linePid) => {
         const starterPid = isolation?.jobs.starterOf(slot);
-        if (starterPid !== undefined) jobStarts?.prepare(starterPid);
+        if (starterPid !== undefined && (linePid === undefined || linePid === starterPid)) jobStarts?.prepare(starterPid);
       },
       flush: () => forwarder.flush(),
     }),
