@@ -91,7 +91,7 @@ export const jobStartLimits = {
   maxEarlyInFlight: 2,
   /** The job wrapper waits 10 s for its answer (image/libexec/job-wrapper): every answer goes out within this. */
   answerWithinMs: 8000,
-  /** What reading the scratch directory's two files may take (their deadline), kept free for a second recording. */
+  /** The deadline of reading the scratch directory's two files, kept free for a second recording. */
   readsMs: 2000,
 } as const;
 
@@ -179,14 +179,23 @@ export class JobStartServer {
     if (work) this.early.set(starterPid, work);
   }
 
+  /** Every attribute unrecorded, and why. */
+  private allFailed(error: string): Recorded['outcome'] {
+    return { failed: Object.keys(this.ads), error };
+  }
+
   /** The job's ID (.job.ad) and the attributes over one Chirp connection (.chirp.config); never rejects. */
   private async record(scratch: string, chirpTimeoutMs: number): Promise<Recorded> {
-    const failed = (error: unknown) => ({ failed: Object.keys(this.ads), error: (error as Error).message });
+    const failed = (error: unknown) => this.allFailed((error as Error).message);
     try {
-      const [ad, chirp] = await readScratchFiles(scratch, [
-        { name: '.job.ad', maxBytes: maxJobAdBytes },
-        { name: '.chirp.config', maxBytes: maxChirpConfigBytes },
-      ]);
+      const [ad, chirp] = await readScratchFiles(
+        scratch,
+        [
+          { name: '.job.ad', maxBytes: maxJobAdBytes },
+          { name: '.chirp.config', maxBytes: maxChirpConfigBytes },
+        ],
+        jobStartLimits.readsMs,
+      );
       const jobId = typeof ad === 'string' ? jobIdFromAd(ad) : undefined;
       if (typeof chirp !== 'string') return { jobId, outcome: failed(chirp) };
       const outcome = await setJobAttributesDelayed(parseChirpConfig(chirp), this.ads, chirpTimeoutMs).catch(failed);
@@ -204,7 +213,7 @@ export class JobStartServer {
   private async recorded(pid: number, scratch: string, answerBy: number): Promise<Recorded> {
     const early = this.early.get(pid);
     this.early.delete(pid);
-    const late = (): Recorded => ({ jobId: undefined, outcome: { failed: Object.keys(this.ads), error: 'no answer in time' } });
+    const late = (): Recorded => ({ jobId: undefined, outcome: this.allFailed('no answer in time') });
     const done = early && (await withDeadline(early, Math.max(0, answerBy - Date.now()), late));
     if (done && done.outcome.failed.length === 0) return done.jobId === undefined ? { ...done, jobId: await jobIdIn(scratch) } : done;
     const chirpTimeoutMs = Math.min(

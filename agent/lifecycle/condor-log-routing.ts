@@ -25,6 +25,10 @@ export interface CondorLogRouting {
   flush: () => Promise<void>;
 }
 
+/** One pattern for lines that begin with any of `starts` (after an optional `prefix`). */
+const lineStarts = (starts: readonly string[], prefix = ''): RegExp =>
+  new RegExp(starts.map((start) => `^${prefix}(?:${start})`).join('|'));
+
 const oomLine = /^\(pid:(\d+)\) Process pid \d+ was OOM killed$/;
 /** HTCondor's starter (jic_shadow.cpp, D_ALWAYS) once it has written .chirp.config and listens for Chirp. */
 const chirpReadyLine = /^(?:\(pid:(\d+)\) )?Initialized IO Proxy\.$/;
@@ -34,19 +38,15 @@ const chirpReadyLine = /^(?:\(pid:(\d+)\) )?Initialized IO Proxy\.$/;
  * dynamic slot and its size, "Request accepted", the remote owner, each activation with the job's ID, the starter's
  * exit, the slot's deletion; so does every other state change (a preemption, a claim the schedd no longer knows).
  */
-const routineStartdLine = new RegExp(
-  [
-    'STARTD_CRON job WN(CVMFS|HEALTH) started',
-    String.raw`slot\S+: Changing activity: (Idle -> Busy|Busy -> Idle)$`,
-    String.raw`slot\S+: Changing state: (Owner -> Claimed|Owner -> Unclaimed|Unclaimed -> Delete)$`,
-    String.raw`slot\S+: Changing state and activity: (Claimed/Idle -> Preempting/Vacating|Preempting/Vacating -> Owner/Idle)$`,
-    String.raw`slot\S+: State change: (claim-activation protocol successful|claiming protocol successful|starter exited|IS_OWNER is false|No preempting claim, returning to owner|received RELEASE_CLAIM command)$`,
-    String.raw`slot\S+: Got universe "\w+" \(\d+\) from request classad$`,
-    String.raw`slot\S+: Called deactivate_claim(_forcibly)?\(\)$`,
-  ]
-    .map((start) => `^(?:${start})`)
-    .join('|'),
-);
+const routineStartdLine = lineStarts([
+  'STARTD_CRON job WN(CVMFS|HEALTH) started',
+  String.raw`slot\S+: Changing activity: (Idle -> Busy|Busy -> Idle)$`,
+  String.raw`slot\S+: Changing state: (Owner -> Claimed|Owner -> Unclaimed|Unclaimed -> Delete)$`,
+  String.raw`slot\S+: Changing state and activity: (Claimed/Idle -> Preempting/Vacating|Preempting/Vacating -> Owner/Idle)$`,
+  String.raw`slot\S+: State change: (claim-activation protocol successful|claiming protocol successful|starter exited|IS_OWNER is false|No preempting claim, returning to owner|received RELEASE_CLAIM command)$`,
+  String.raw`slot\S+: Got universe "\w+" \(\d+\) from request classad$`,
+  String.raw`slot\S+: Called deactivate_claim(_forcibly)?\(\)$`,
+]);
 /**
  * What every job's starter writes the same way, whatever the job: its start-up banner and configuration sources, its
  * sockets, the cgroup checks, and the routine steps of every job's start (about 45 of its ~55 lines per job). Kept at
@@ -54,7 +54,7 @@ const routineStartdLine = new RegExp(
  * The lines that name the job's ID ("Starting a ... job with ID") and user ("Running job as user"), its wrapper, its
  * exit and errors stay at info.
  */
-const routineStarterLine = new RegExp(
+const routineStarterLine = lineStarts(
   [
     String.raw`\*{20,}$`, // the banner's frame (not "**** condor_starter ... EXITING WITH STATUS")
     String.raw`\*\* `, // the banner
@@ -84,9 +84,8 @@ const routineStarterLine = new RegExp(
     'Renice expr ',
     String.raw`Moved process \d+ to cgroup `,
     String.raw`Create_Process succeeded, pid=\d+$`,
-  ]
-    .map((start) => `^(?:\\(pid:\\d+\\) )?${start}`)
-    .join('|'),
+  ],
+  String.raw`(?:\(pid:\d+\) )?`,
 );
 
 /**

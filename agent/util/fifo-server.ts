@@ -45,6 +45,11 @@ export class FifoServer {
   }
 }
 
+/** A reply FIFO is opened for writing without blocking (ENXIO while no reader), never through a link. */
+const replyOpenFlags = constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY;
+/** The helper has not opened (or not yet made) its reply FIFO: worth trying again within the wait. */
+const readerNotThereYet = (code: string): boolean => code === 'ENXIO' || code === 'ENOENT';
+
 /**
  * Writes one answer into a helper's reply FIFO, then removes the FIFO (the helper holds it open and reads on, and
  * saves an `rm` process on its start path). Opened without blocking and without following a link (ENXIO until the
@@ -56,7 +61,7 @@ export async function answerFifo(path: string, text: string, waitMs = 2000): Pro
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      const handle = await open(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY);
+      const handle = await open(path, replyOpenFlags);
       try {
         if (!(await handle.stat()).isFIFO()) return 'ENOTFIFO';
         await rm(path, { force: true }); // before the answer: when the helper wakes up, the path is already gone
@@ -67,7 +72,7 @@ export async function answerFifo(path: string, text: string, waitMs = 2000): Pro
       return undefined;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-      if ((code !== 'ENXIO' && code !== 'ENOENT') || Date.now() > deadline) return code;
+      if (!readerNotThereYet(code) || Date.now() > deadline) return code;
       await delay(5);
     }
   }
@@ -82,10 +87,10 @@ export async function answerFifo(path: string, text: string, waitMs = 2000): Pro
 export async function answerRootFifo(path: string, text: string, waitMs = 2000): Promise<string | undefined> {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY);
+    fd = openSync(path, replyOpenFlags);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    return code === 'ENXIO' || code === 'ENOENT' ? answerFifo(path, text, waitMs) : code;
+    return readerNotThereYet(code) ? answerFifo(path, text, waitMs) : code;
   }
   try {
     if (!fstatSync(fd).isFIFO()) return 'ENOTFIFO';
